@@ -1,0 +1,237 @@
+// Server child process: one target on 127.0.0.1 with the publisher inside this process.
+// Measures its own CPU (process.cpuUsage) and memory (after global.gc) on request.
+//
+//   node --expose-gc server.mjs <target>
+//
+// The orchestrator drives it over IPC:
+//   {cmd:'mem'}                                  -> {type:'mem', rss, heapUsed, ...}
+//   {cmd:'run', mode:'window', window, ms, ph}   closed loop: at most `window` messages published
+//                                                but not yet received by every subscriber
+//   {cmd:'run', mode:'rate', rate, count, ph}    open loop at a fixed rate
+//   {cmd:'progress', upTo}                       every seq <= upTo has reached every subscriber
+//   -> {type:'done', first, last, upTo, cpu, wallUs, drained}
+
+import http from 'node:http';
+import { CHANNEL, MAXSEQ, nowUs, PAD, SIO_EVENT, SIO_ROOM } from './common.mjs';
+
+const target = process.argv[2];
+const LIFETIME_MS = Number(process.env.BENCH_SERVER_LIFETIME_MS ?? 120_000);
+const DRAIN_TIMEOUT_MS = 10_000;
+
+setTimeout(() => {
+  console.error(`[server ${target}] lifetime exceeded, exiting`);
+  process.exit(3);
+}, LIFETIME_MS).unref();
+
+const httpServer = http.createServer();
+httpServer.keepAliveTimeout = 65_000;
+httpServer.headersTimeout = 66_000;
+httpServer.requestTimeout = 0;
+httpServer.maxConnections = 10_000;
+
+/** Each target returns { path, publish(data) } and sets up its handlers on httpServer. */
+const targets = {
+  /** (a) The websocket floor: one pre-serialized buffer sent to every socket. */
+  async ws() {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({
+      server: httpServer,
+      path: '/ws',
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    const clients = new Set();
+    wss.on('connection', (ws) => {
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+      ws.on('error', () => {});
+    });
+    return {
+      path: '/ws',
+      publish(data) {
+        const buf = Buffer.from(JSON.stringify(data));
+        for (const ws of clients) ws.send(buf, { binary: false });
+      },
+    };
+  },
+
+  /** (b) The SSE floor: node:http responses, one pre-serialized event written to each. */
+  async sse() {
+    const clients = new Set();
+    httpServer.on('request', (req, res) => {
+      if (req.url !== '/sse') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      res.write(':ok\n\n');
+      clients.add(res);
+      res.on('close', () => clients.delete(res));
+    });
+    return {
+      path: '/sse',
+      publish(data) {
+        const buf = Buffer.from(`data: ${JSON.stringify(data)}\n\n`);
+        for (const res of clients) res.write(buf);
+      },
+    };
+  },
+
+  /** (c) Socket.IO 4, websocket transport only; subscribers join one room. */
+  async 'sio-ws'() {
+    return socketIo(['websocket']);
+  },
+
+  /** (c') Socket.IO 4, HTTP long-polling only: the long-polling reference. */
+  async 'sio-polling'() {
+    return socketIo(['polling']);
+  },
+
+  /** (d) Faye 1.4 (the Bayeux peer); the publisher is Faye's in-process client. */
+  async faye() {
+    const faye = (await import('faye')).default;
+    const bayeux = new faye.NodeAdapter({ mount: '/faye', timeout: 45 });
+    bayeux.attach(httpServer);
+    const client = bayeux.getClient();
+    // Let the in-process client finish its handshake before the run, so that warm-up publishes
+    // are not queued behind it.
+    await client.publish('/warmup', { hello: true });
+    return {
+      path: '/faye',
+      publish(data) {
+        client.publish(CHANNEL, data);
+      },
+    };
+  },
+
+  /** (e) Our @push/server (every transport on /push). */
+  async push() {
+    const mod = await loadPush();
+    const push = mod.createPushServer({ server: httpServer, path: '/push' });
+    return {
+      path: '/push',
+      publish(data) {
+        const r = push.publish(CHANNEL, data);
+        if (r && typeof r.catch === 'function') r.catch((e) => console.error('[push publish]', e));
+      },
+    };
+  },
+};
+
+async function socketIo(transports) {
+  const { Server } = await import('socket.io');
+  const io = new Server(httpServer, { transports, serveClient: false, cors: undefined });
+  io.on('connection', (socket) => socket.join(SIO_ROOM));
+  return {
+    path: '/socket.io/',
+    publish(data) {
+      io.to(SIO_ROOM).emit(SIO_EVENT, data);
+    },
+  };
+}
+
+/** @push/server from its built dist, or (BENCH_PUSH_SOURCE=1 / no dist) the esbuild bundle of its sources. */
+async function loadPush() {
+  const bundle = process.env.BENCH_PUSH_BUNDLE;
+  if (bundle) return import(bundle);
+  return import('@push/server');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let seq = 0;
+let upTo = 0;
+let active = null;
+
+function payload(ph) {
+  seq++;
+  return { s: seq, t: nowUs(), ph, p: PAD };
+}
+
+function startRun(t, msg) {
+  const first = seq + 1;
+  const cpu0 = process.cpuUsage();
+  const t0 = nowUs();
+  let publishing = true;
+  let timer;
+  const run = { pump: () => {}, checkDrained: () => {} };
+  active = run;
+
+  const end = () => {
+    publishing = false;
+    clearInterval(timer);
+    const last = seq;
+    const deadline = setTimeout(() => done(false), DRAIN_TIMEOUT_MS);
+    run.pump = () => {};
+    run.checkDrained = () => {
+      if (upTo >= last) {
+        clearTimeout(deadline);
+        done(true);
+      }
+    };
+    run.checkDrained();
+    function done(drained) {
+      if (active !== run) return;
+      active = null;
+      const cpu = process.cpuUsage(cpu0);
+      process.send({ type: 'done', first, last, upTo, cpu, wallUs: nowUs() - t0, drained });
+    }
+  };
+
+  if (msg.mode === 'window') {
+    run.pump = () => {
+      while (publishing && seq - upTo < msg.window && seq < MAXSEQ) t.publish(payload(msg.ph));
+    };
+    setTimeout(end, msg.ms);
+    run.pump();
+  } else {
+    let sent = 0;
+    timer = setInterval(() => {
+      if (sent >= msg.count || seq >= MAXSEQ) return end();
+      sent++;
+      t.publish(payload(msg.ph));
+    }, 1000 / msg.rate);
+  }
+}
+
+const setup = targets[target];
+if (!setup) {
+  console.error(`unknown target ${target}`);
+  process.exit(2);
+}
+const t = await setup();
+await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+
+process.on('message', async (msg) => {
+  if (msg.cmd === 'progress') {
+    if (msg.upTo > upTo) upTo = msg.upTo;
+    active?.pump();
+    active?.checkDrained();
+  } else if (msg.cmd === 'mem') {
+    global.gc?.();
+    global.gc?.();
+    const m = process.memoryUsage();
+    process.send({
+      type: 'mem',
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      gc: typeof global.gc === 'function',
+    });
+  } else if (msg.cmd === 'snapshot') {
+    const { writeHeapSnapshot } = await import('node:v8');
+    writeHeapSnapshot(msg.file);
+    process.send({ type: 'snapshot' });
+  } else if (msg.cmd === 'run') {
+    startRun(t, msg);
+  } else if (msg.cmd === 'close') {
+    process.exit(0);
+  }
+});
+
+process.send({ type: 'ready', port: httpServer.address().port, path: t.path });

@@ -1,0 +1,239 @@
+// Fault-injecting HTTP/WebSocket proxy on 127.0.0.1, placed in front of the harness server.
+//
+// Modes:
+//   pass       forward everything (HTTP and WebSocket upgrades) untouched
+//   refuse-ws  answer every WebSocket upgrade with 403 and close; HTTP passes
+//   silent-ws  answer upgrades with a valid 101, then never send a byte (and swallow the client's);
+//              HTTP passes
+//   buffer     hold every HTTP response until the upstream response is complete, then send it with
+//              a Content-Length (no streaming); upgrades refused, like a buffering reverse proxy
+//   cut        forward, but kill connections under the push path at random moments: every
+//              WebSocket and every request gets a random lifetime, after which both sides are
+//              destroyed (request lost, or processed but its response lost, or stream cut midway),
+//              and 15% of responses are dropped whole after the server produced them
+//
+// Requests outside `pushPath` (the test pages and bundles) are never faulted, except by `buffer`,
+// which buffers everything (harmless for static files).
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Small deterministic PRNG (mulberry32) so a run's fault schedule can be replayed by seed. */
+export function createRng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function filterHeaders(headers) {
+  const out = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.has(k.toLowerCase())) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * @param {{ mode: 'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut', target: () => {host: string, port: number},
+ *           pushPath?: string, seed?: number, cut?: { minMs: number, maxMs: number, probability: number } }} options
+ */
+export async function startProxy(options) {
+  const { mode, target } = options;
+  const pushPath = options.pushPath ?? '/push';
+  const seed = options.seed ?? Date.now() & 0xffffffff;
+  const rng = createRng(seed);
+  const cutCfg = { minMs: 30, maxMs: 400, probability: 1, dropResponse: 0.15, ...(options.cut ?? {}) };
+  let cutting = true;
+  // Set by setCutting(true, { dropNext: true }): the next push response is dropped whatever the
+  // dice say, so a fault window always holds at least one fault even for a client whose requests
+  // all finish faster than the shortest cut (plain polling after the client adapted to the cuts).
+  let dropNext = false;
+  const stats = { requests: 0, upgrades: 0, refused: 0, silenced: 0, buffered: 0, cuts: 0, errors: 0 };
+  const sockets = new Set();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+  const isPush = (url) =>
+    url === pushPath || url.startsWith(`${pushPath}/`) || url.startsWith(`${pushPath}?`);
+  const lifetime = () => cutCfg.minMs + rng() * (cutCfg.maxMs - cutCfg.minMs);
+
+  const server = http.createServer((req, res) => {
+    stats.requests++;
+    const { host, port } = target();
+    const upstream = http.request({
+      host,
+      port,
+      method: req.method,
+      path: req.url,
+      headers: { ...filterHeaders(req.headers), host: `${host}:${port}` },
+      agent,
+    });
+    let cutTimer;
+    const cleanup = () => clearTimeout(cutTimer);
+    if (mode === 'cut' && cutting && isPush(req.url) && rng() < cutCfg.probability) {
+      cutTimer = setTimeout(() => {
+        stats.cuts++;
+        upstream.destroy();
+        req.socket.destroy();
+      }, lifetime());
+    }
+    upstream.on('response', (up) => {
+      if (mode === 'cut' && cutting && isPush(req.url) && (dropNext || rng() < cutCfg.dropResponse)) {
+        dropNext = false;
+        // The server handled the request, but its response never reaches the client.
+        stats.cuts++;
+        cleanup();
+        up.destroy();
+        req.socket.destroy();
+        return;
+      }
+      const headers = filterHeaders(up.headers);
+      if (mode === 'buffer') {
+        const chunks = [];
+        up.on('data', (c) => chunks.push(c));
+        up.on('end', () => {
+          stats.buffered++;
+          const body = Buffer.concat(chunks);
+          delete headers['content-length'];
+          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': String(body.length) });
+          res.end(body);
+          cleanup();
+        });
+        up.on('error', () => res.destroy());
+        return;
+      }
+      res.writeHead(up.statusCode ?? 502, headers);
+      // Flush headers at once so streaming responses (SSE, iframe) start immediately.
+      res.flushHeaders();
+      up.on('data', (c) => res.write(c));
+      up.on('end', () => {
+        res.end();
+        cleanup();
+      });
+      up.on('error', () => res.destroy());
+    });
+    upstream.on('error', () => {
+      stats.errors++;
+      cleanup();
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('proxy: upstream error');
+      } else res.destroy();
+    });
+    req.on('aborted', () => {
+      cleanup();
+      upstream.destroy();
+    });
+    res.on('close', () => {
+      // Client went away before the response completed: drop upstream too.
+      if (!res.writableFinished) upstream.destroy();
+      cleanup();
+    });
+    req.pipe(upstream);
+  });
+
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    stats.upgrades++;
+    socket.on('error', () => {});
+    if (mode === 'refuse-ws' || mode === 'buffer') {
+      stats.refused++;
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nWebSocket not here.\n',
+      );
+      return;
+    }
+    if (mode === 'silent-ws') {
+      stats.silenced++;
+      const key = req.headers['sec-websocket-key'];
+      const accept = createHash('sha1').update(`${key}${WS_GUID}`).digest('base64');
+      const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const lines = [
+        'HTTP/1.1 101 Switching Protocols',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Accept: ${accept}`,
+      ];
+      if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols[0]}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      socket.on('data', () => {}); // swallow everything, answer nothing
+      return;
+    }
+    const { host, port } = target();
+    const up = net.connect(port, host);
+    sockets.add(up);
+    up.on('close', () => sockets.delete(up));
+    up.on('error', () => socket.destroy());
+    socket.on('close', () => up.destroy());
+    up.on('connect', () => {
+      let head0 = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i];
+        const value = name.toLowerCase() === 'host' ? `${host}:${port}` : req.rawHeaders[i + 1];
+        head0 += `${name}: ${value}\r\n`;
+      }
+      up.write(`${head0}\r\n`);
+      if (head && head.length > 0) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    if (mode === 'cut' && cutting && isPush(req.url ?? '')) {
+      const timer = setTimeout(() => {
+        stats.cuts++;
+        up.destroy();
+        socket.destroy();
+      }, lifetime());
+      socket.on('close', () => clearTimeout(timer));
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
+  return {
+    mode,
+    seed,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    /** cut mode: switch fault injection on or off (connections already doomed still die). */
+    /** @param {boolean} on @param {{ dropNext?: boolean }} [opts] */
+    setCutting(on, opts = {}) {
+      cutting = !!on;
+      dropNext = cutting && !!opts.dropNext;
+    },
+    resetStats() {
+      for (const k of Object.keys(stats)) stats[k] = 0;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      agent.destroy();
+      await new Promise((r) => server.close(() => r()));
+    },
+  };
+}

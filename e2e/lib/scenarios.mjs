@@ -1,0 +1,411 @@
+// The scenario matrix and its assertions, shared by both runners:
+//   - Playwright (tests/matrix.spec.ts) for Chromium and Firefox
+//   - the WebDriver runner (webkit/run.mjs) for WebKitGTK
+// Each case names an in-page scenario (src/pages/*.ts, `window.e2e.run(name, params)`), where
+// its page is loaded from (direct harness, restartable harness, or a fault-injecting proxy), and
+// a `check(result)` that throws on failure and returns the metrics to report.
+// `executeCase(driver, kase, stackInfo)` runs a case through a driver, the only part that differs
+// between the runners.
+import assert from 'node:assert/strict';
+import { endpointsFor } from './stack.mjs';
+
+export const TRANSPORTS = ['websocket', 'eventsource', 'long-polling', 'iframe'];
+
+const range = (n) => Array.from({ length: n }, (_, i) => i + 1);
+
+/** Asserts `seqs` is exactly 1..count, naming the first gap, duplicate or reordering. */
+export function assertExactSequence(seqs, count, what = 'sequence') {
+  assert.ok(Array.isArray(seqs), `${what}: no sequence recorded`);
+  const seen = new Set();
+  const dups = [];
+  for (const s of seqs) {
+    if (seen.has(s)) dups.push(s);
+    seen.add(s);
+  }
+  const missing = range(count).filter((n) => !seen.has(n));
+  let firstOutOfOrder = null;
+  for (let i = 1; i < seqs.length; i++) {
+    if (seqs[i] <= seqs[i - 1]) {
+      firstOutOfOrder = { index: i, prev: seqs[i - 1], value: seqs[i] };
+      break;
+    }
+  }
+  assert.ok(
+    dups.length === 0 && missing.length === 0 && firstOutOfOrder === null && seqs.length === count,
+    `${what}: expected 1..${count} once each in order; got ${seqs.length} messages, ` +
+      `${dups.length} duplicates ${JSON.stringify(dups.slice(0, 10))}, ` +
+      `${missing.length} missing ${JSON.stringify(missing.slice(0, 10))}, ` +
+      `first out of order ${JSON.stringify(firstOutOfOrder)}`,
+  );
+}
+
+function noError(r) {
+  assert.ok(r && typeof r === 'object', `no result object: ${JSON.stringify(r)}`);
+  if (r.error === undefined) return;
+  const { seqs, ...rest } = r;
+  const seqInfo = Array.isArray(seqs)
+    ? ` [seqs: ${seqs.length} received, first ${seqs[0]}, last ${seqs[seqs.length - 1]}]`
+    : '';
+  assert.equal(
+    r.error,
+    undefined,
+    `scenario failed in page: ${r.error}${seqInfo}\nresult: ${JSON.stringify(rest).slice(0, 1500)}`,
+  );
+}
+
+const namesOf = (members) =>
+  Array.isArray(members)
+    ? members
+        .map((m) => m?.data?.name)
+        .filter(Boolean)
+        .sort()
+    : members;
+const mentions = (events, name) => JSON.stringify(events ?? []).includes(`"name":"${name}"`);
+
+/** Per-transport scenarios (run for every browser x transport, with `transports: [t]`). */
+const perTransport = [
+  {
+    scenario: 'connect',
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.state, 'connected');
+      assert.equal(r.transport, transport, 'client.transport');
+      assert.deepEqual(r.fallbacks, [], 'no fallback when one transport is forced and works');
+      assert.equal(r.closeError, null, 'client.close() resolves');
+      assert.equal(r.stateAfterClose, 'closed');
+      return { connectMs: r.connectMs };
+    },
+  },
+  {
+    scenario: 'subscribe-plain',
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.transport, transport, 'client.transport');
+      assert.equal(r.subStateReady, 'subscribed', 'sub.state after ready');
+      const ch = r.subChannel;
+      assert.match(ch, /^\/e2e\/[^/]+\/plain$/);
+      assert.deepEqual(
+        r.received,
+        [1, 2, 3].map((n) => ({ channel: ch, data: { n, text: `plain ${n}` } })),
+        'messages on the plain channel, in order, once each',
+      );
+      return {};
+    },
+  },
+  {
+    scenario: 'subscribe-wildcard',
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.transport, transport, 'client.transport');
+      const b = r.base;
+      assert.deepEqual(
+        r.one,
+        [
+          { channel: `${b}/w/a`, n: 1 },
+          { channel: `${b}/w/b`, n: 6 },
+        ],
+        '/w/* gets exactly one-segment children',
+      );
+      assert.deepEqual(
+        r.deep,
+        [
+          { channel: `${b}/d/x`, n: 4 },
+          { channel: `${b}/d/x/y/z`, n: 5 },
+          { channel: `${b}/d/end`, n: 8 },
+        ],
+        '/d/** gets every descendant',
+      );
+      return {};
+    },
+  },
+  {
+    scenario: 'publish-ack',
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.transport, transport, 'client.transport');
+      assert.deepEqual(r.atB, [{ text: 'hi', from: 'a' }], 'the other client got the publish once');
+      assert.deepEqual(r.atA, [{ text: 'hi', from: 'a' }], 'the publisher (also subscribed) got it once');
+      assert.equal(r.forbiddenPublish, 'rejected', 'publish to /meta/* must reject');
+      return { ackMs: r.ackMs };
+    },
+  },
+  {
+    scenario: 'unsubscribe',
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.transport, transport, 'client.transport');
+      assert.equal(r.subStateAfter, 'unsubscribed');
+      assert.deepEqual(r.received, [1], 'nothing delivered after unsubscribe()');
+      assert.deepEqual(r.marks, [1]);
+      return {};
+    },
+  },
+  {
+    scenario: 'presence',
+    kind: 'presence',
+    check(r, { transport }) {
+      noError(r.a);
+      noError(r.b);
+      assert.equal(r.a.transport, transport, 'page A client.transport');
+      assert.equal(r.b.transport, transport, 'page B client.transport');
+      assert.deepEqual(namesOf(r.a.membersAtEnter), ['A'], 'A alone after entering');
+      assert.deepEqual(namesOf(r.b.membersWithB), ['A', 'B'], 'B sees A and B');
+      assert.ok(mentions(r.a.joins, 'B'), `A saw B join: ${JSON.stringify(r.a.joins)}`);
+      assert.ok(mentions(r.a.leaves, 'B'), `A saw B leave: ${JSON.stringify(r.a.leaves)}`);
+      assert.deepEqual(namesOf(r.a.membersAfterLeave), ['A'], 'members after B left');
+      return {};
+    },
+  },
+  {
+    scenario: 'disconnect-resume',
+    params: { count: 300 },
+    timeoutMs: 45000,
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.transport, transport, 'client.transport after resume');
+      assert.ok(
+        r.disconnectReply?.ok && r.disconnectReply.sockets >= 1,
+        `the server dropped the client's connections: ${JSON.stringify(r.disconnectReply)}`,
+      );
+      assert.ok(r.seqAtDisconnect < r.count, 'the disconnect happened mid-stream');
+      assertExactSequence(r.seqs, r.count, 'seq across a server-initiated disconnect');
+      return {
+        disconnectVia: r.disconnectReply?.via,
+        droppedSockets: r.disconnectReply.sockets,
+        seqAtDisconnect: r.seqAtDisconnect,
+        stateDrops: r.drops,
+      };
+    },
+  },
+  {
+    scenario: 'first-message',
+    params: { reps: 5 },
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.times.length, 5, 'five measured connections');
+      assert.deepEqual(r.transports, Array(5).fill(transport), 'every rep on the forced transport');
+      return { firstMessageMedianMs: r.medianMs, firstMessageTimes: r.times };
+    },
+  },
+  {
+    scenario: 'random-cuts',
+    via: 'cut',
+    // Faults for 6 s from the stream's start: long enough that a transport whose dead stream is
+    // only found by its idle timeout (a cut forever-iframe in Chromium fires no event; 2.5 s in
+    // these pages) reconnects, and is cut again, inside the window.
+    params: { count: 1000, waitMs: 40000, faultMs: 6000 },
+    timeoutMs: 60000,
+    check(r, { transport }) {
+      noError(r);
+      // The proxy keeps cutting after the stream, so the client may be between connections now:
+      // check every connection it made was on the forced transport.
+      const used = (r.transportsUsed ?? []).map((c) => c?.transport);
+      assert.ok(
+        used.length >= 1 && used.every((t) => t === transport),
+        `connections made over ${JSON.stringify(used)}`,
+      );
+      assertExactSequence(r.seqs, r.count, '1,000 messages through random cuts');
+      assert.ok(
+        r.proxy?.cuts >= 1,
+        `the proxy cut connections during the fault window: ${JSON.stringify(r.proxy)}`,
+      );
+      return { streamMs: r.streamMs, cuts: r.proxy.cuts, drops: r.drops, seed: r.proxy.seed };
+    },
+  },
+  {
+    scenario: 'server-restart',
+    via: 'restartable',
+    params: { count: 200, waitMs: 25000 },
+    timeoutMs: 45000,
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.restart?.phase, 'done', `restart stream finished: ${JSON.stringify(r.restart)}`);
+      assert.notEqual(r.restart.pidAfter, r.restart.pidBefore, 'the server process was replaced');
+      assert.equal(r.transport, transport, 'client.transport');
+      assertExactSequence(r.seqs, r.count, 'seq across a server restart');
+      assert.ok(r.drops >= 1, 'client noticed the restart');
+      return { restartMs: r.restart.restartMs };
+    },
+  },
+  {
+    scenario: 'react',
+    page: 'react.html',
+    check(r, { transport }) {
+      noError(r);
+      assert.equal(r.state, 'connected', 'usePush().state');
+      assert.equal(r.state2, 'connected', 'useConnectionState()');
+      assert.equal(r.transport, transport, 'usePush().transport');
+      assert.deepEqual(
+        r.feed,
+        ['server 1', 'server 2', 'server 3', 'from react'],
+        'useChannel handler saw every message once',
+      );
+      assert.equal(r.latest, 'from react', 'useChannel().data is the latest message');
+      assert.equal(r.ack, 'acked', 'publish through usePush().client acknowledged');
+      assert.equal(r.domAfterUnmount, '', 'unmounted cleanly');
+      return {};
+    },
+  },
+];
+
+function checkFallback(r, expect) {
+  assert.ok(Array.isArray(r.reps) && r.reps.length > 0, 'reps ran');
+  const times = [];
+  r.reps.forEach((rep, i) => {
+    noError(rep);
+    assert.equal(rep.firstTransport, expect.to, `rep ${i + 1}: first message arrived over`);
+    const steps = (rep.fallbacks ?? []).map((f) => `${f.from}->${f.to}`);
+    for (const step of expect.steps)
+      assert.ok(
+        steps.includes(step),
+        `rep ${i + 1}: fallbacks ${JSON.stringify(rep.fallbacks)} include ${step}`,
+      );
+    if (expect.maxMs)
+      assert.ok(
+        rep.fallbackMs <= expect.maxMs,
+        `rep ${i + 1}: fell back in ${rep.fallbackMs} ms, limit ${expect.maxMs} ms`,
+      );
+    times.push(rep.fallbackMs);
+  });
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    fallbackMedianMs: sorted[Math.floor(sorted.length / 2)],
+    fallbackTimes: times,
+    reasons: r.reps.map((x) => (x.fallbacks ?? []).map((f) => f.reason)),
+  };
+}
+
+/** Hostile-network scenarios with the client's default transport order. */
+const hostile = [
+  {
+    scenario: 'ws-refused',
+    transport: 'default',
+    run: 'fallback',
+    kind: 'reps',
+    reps: 3,
+    via: 'refuse-ws',
+    check: (r) => checkFallback(r, { to: 'eventsource', steps: ['websocket->eventsource'] }),
+  },
+  {
+    scenario: 'ws-silent',
+    transport: 'default',
+    run: 'fallback',
+    kind: 'reps',
+    reps: 3,
+    via: 'silent-ws',
+    timeoutMs: 60000,
+    // The client's per-step deadline is 2.5 s by default; allow the next transport 3 s on top.
+    check: (r) => checkFallback(r, { to: 'eventsource', steps: ['websocket->eventsource'], maxMs: 5500 }),
+  },
+  {
+    scenario: 'buffering-proxy',
+    transport: 'default',
+    run: 'fallback',
+    kind: 'reps',
+    reps: 1,
+    via: 'buffer',
+    timeoutMs: 60000,
+    check: (r) => checkFallback(r, { to: 'long-polling', steps: ['eventsource->long-polling'] }),
+  },
+  {
+    scenario: 'buffering-proxy',
+    transport: 'iframe,long-polling',
+    transports: ['iframe', 'long-polling'],
+    run: 'fallback',
+    kind: 'reps',
+    reps: 1,
+    via: 'buffer',
+    timeoutMs: 60000,
+    check: (r) => checkFallback(r, { to: 'long-polling', steps: ['iframe->long-polling'] }),
+  },
+];
+
+/** Every case of the matrix, for one browser. */
+export function cases() {
+  const out = [];
+  for (const transport of TRANSPORTS) {
+    for (const s of perTransport)
+      out.push({ ...s, run: s.run ?? s.scenario, transport, transports: [transport] });
+  }
+  for (const h of hostile) out.push({ ...h });
+  return out.map((c) => ({
+    kind: 'single',
+    via: 'direct',
+    page: 'index.html',
+    params: {},
+    timeoutMs: 30000,
+    ...c,
+    title: `${c.transport} › ${c.scenario}`,
+  }));
+}
+
+let idCounter = 0;
+function runId(browser, kase) {
+  idCounter++;
+  const raw = `${browser}-${kase.transport}-${kase.scenario}-${Date.now().toString(36)}${idCounter}`;
+  return raw.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+/**
+ * Runs one case through a driver and returns the raw result (assert with `kase.check`).
+ * driver: { open(url) -> page, close(page), run(page, name, params) -> result,
+ *           start(page, name, params) -> handle, result(page, handle) -> result, flag(page, name) }
+ */
+export async function executeCase(driver, kase, stackInfo, browser) {
+  const ep = endpointsFor(stackInfo, kase.via);
+  const params = {
+    url: ep.url,
+    ctl: ep.ctl,
+    stackCtl: ep.stackCtl,
+    transports: kase.transports,
+    transport: kase.transport,
+    id: runId(browser, kase),
+    ...kase.params,
+  };
+  const pageUrl = `${ep.origin}/${kase.page}`;
+  if (kase.kind === 'single') {
+    const page = await driver.open(pageUrl);
+    try {
+      return await driver.run(page, kase.run, params);
+    } finally {
+      await driver.close(page);
+    }
+  }
+  if (kase.kind === 'reps') {
+    const reps = [];
+    for (let i = 0; i < kase.reps; i++) {
+      const page = await driver.open(pageUrl);
+      try {
+        reps.push(await driver.run(page, kase.run, { ...params, id: `${params.id}-${i}` }));
+      } finally {
+        await driver.close(page);
+      }
+    }
+    return { reps };
+  }
+  if (kase.kind === 'presence') {
+    const a = await driver.open(pageUrl);
+    let b;
+    try {
+      const handle = await driver.start(a, 'presence-a', params);
+      const deadline = Date.now() + 15000;
+      for (;;) {
+        const flag = await driver.flag(a, '__presenceA');
+        if (flag?.entered) break;
+        if (Date.now() > deadline) {
+          // A never entered: its result says why.
+          return { a: await driver.result(a, handle), b: { error: 'not started: A never entered' } };
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      b = await driver.open(pageUrl);
+      const rb = await driver.run(b, 'presence-b', params);
+      const ra = await driver.result(a, handle);
+      return { a: ra, b: rb };
+    } finally {
+      if (b) await driver.close(b);
+      await driver.close(a);
+    }
+  }
+  throw new Error(`unknown case kind ${kase.kind}`);
+}

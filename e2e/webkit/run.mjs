@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// WebKit runner: drives WebKitGTK's MiniBrowser through /usr/bin/WebKitWebDriver (W3C WebDriver,
+// plain HTTP calls) under `xvfb-run -a`, on the same cases and assertions as the Playwright
+// specs (lib/scenarios.mjs). Writes results/raw/webkit.json and exits non-zero on any failure.
+//
+//   node webkit/run.mjs [--grep TEXT] [--no-build]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { cases, executeCase } from '../lib/scenarios.mjs';
+import { E2E_ROOT, startStack } from '../lib/stack.mjs';
+import { buildAll } from '../scripts/build.mjs';
+
+const DRIVER = '/usr/bin/WebKitWebDriver';
+const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+const args = process.argv.slice(2);
+const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : process.env.E2E_GREP;
+const OUTPUT = join(E2E_ROOT, 'results', 'raw', 'webkit.json');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+class WebDriver {
+  constructor(base) {
+    this.base = base;
+    this.session = null;
+  }
+  async cmd(method, path, body, timeoutMs = 30000) {
+    const url = `${this.base}${path.replace(':session', this.session ?? '')}`;
+    // WebKitWebDriver answers commands one at a time: a command stuck on a dead browser blocks
+    // the next ones, so every command has its own deadline.
+    const res = await fetch(url, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error(`WebDriver ${method} ${path}: HTTP ${res.status} non-JSON: ${text.slice(0, 300)}`);
+    }
+    if (!res.ok || json.value?.error) {
+      const v = json.value ?? {};
+      throw new Error(
+        `WebDriver ${method} ${path}: ${v.error ?? res.status}: ${v.message ?? text.slice(0, 300)}`,
+      );
+    }
+    return json.value;
+  }
+  async newSession() {
+    const value = await this.cmd('POST', '/session', {
+      capabilities: {
+        alwaysMatch: {
+          browserName: 'MiniBrowser',
+          'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+        },
+      },
+    });
+    this.session = value.sessionId;
+    this.capabilities = value.capabilities;
+    await this.cmd('POST', '/session/:session/timeouts', { script: 150000, pageLoad: 20000, implicit: 0 });
+    this.firstWindow = await this.cmd('GET', '/session/:session/window');
+    return value;
+  }
+  async deleteSession() {
+    if (this.session) await this.cmd('DELETE', '/session/:session', undefined, 5000).catch(() => {});
+    this.session = null;
+  }
+  switchTo(handle) {
+    return this.cmd('POST', '/session/:session/window', { handle });
+  }
+  navigate(url) {
+    return this.cmd('POST', '/session/:session/url', { url });
+  }
+  execute(script, scriptArgs = []) {
+    return this.cmd('POST', '/session/:session/execute/sync', { script, args: scriptArgs });
+  }
+  executeAsync(script, scriptArgs = [], timeoutMs = 160000) {
+    return this.cmd('POST', '/session/:session/execute/async', { script, args: scriptArgs }, timeoutMs);
+  }
+  async newWindow() {
+    const v = await this.cmd('POST', '/session/:session/window/new', { type: 'window' });
+    return v.handle;
+  }
+  closeWindow() {
+    return this.cmd('DELETE', '/session/:session/window');
+  }
+}
+
+/** The scenario driver over WebDriver windows (same interface as tests/fixtures.ts). */
+function webdriverDriver(getWd) {
+  const open = new Set();
+  let current = null;
+  let wd = getWd();
+  const refresh = () => {
+    if (wd !== getWd()) {
+      // The browser was restarted: forget the old windows.
+      wd = getWd();
+      open.clear();
+      current = null;
+    }
+  };
+  const use = async (handle) => {
+    refresh();
+    if (current !== handle) {
+      await wd.switchTo(handle);
+      current = handle;
+    }
+  };
+  const callAsync = async (handle, expr, argsList) => {
+    await use(handle);
+    const value = await wd.executeAsync(
+      `const done = arguments[arguments.length - 1];
+       const args = Array.prototype.slice.call(arguments, 0, -1);
+       Promise.resolve().then(() => (${expr})(...args)).then(
+         (v) => done({ ok: true, value: v === undefined ? null : v }),
+         (e) => done({ ok: false, error: String(e && e.stack || e) }));`,
+      argsList,
+    );
+    if (!value?.ok) throw new Error(`in-page error: ${value?.error}`);
+    return value.value;
+  };
+  return {
+    async open(url) {
+      refresh();
+      // Reuse the session's first window when free, otherwise open another.
+      let handle;
+      if (!open.has(wd.firstWindow)) handle = wd.firstWindow;
+      else handle = await wd.newWindow();
+      open.add(handle);
+      await use(handle);
+      await wd.navigate(url);
+      const deadline = Date.now() + 10000;
+      while (!(await wd.execute('return window.__e2eReady === true;'))) {
+        if (Date.now() > deadline) throw new Error(`page ${url} did not become ready`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return handle;
+    },
+    async close(handle) {
+      open.delete(handle);
+      try {
+        await use(handle);
+        if (handle === wd.firstWindow) {
+          await wd.navigate('about:blank');
+        } else {
+          await wd.closeWindow();
+          current = null;
+          await use(wd.firstWindow);
+        }
+      } catch {}
+    },
+    run: (h, name, params) => callAsync(h, '(n, p) => window.e2e.run(n, p)', [name, params]),
+    start: (h, name, params) => callAsync(h, '(n, p) => window.e2e.start(n, p)', [name, params]),
+    result: (h, handle) => callAsync(h, '(x) => window.e2e.result(x)', [handle]),
+    flag: async (h, name) => {
+      await use(h);
+      return wd.execute('return window.e2e.flag(arguments[0]);', [name]);
+    },
+  };
+}
+
+async function startDriver() {
+  for (const p of [DRIVER, MINIBROWSER, '/usr/bin/xvfb-run']) {
+    if (!existsSync(p)) {
+      throw new Error(
+        `${p} is missing: install the Debian packages webkit2gtk-driver and xvfb (scripts/ensure-browsers.sh)`,
+      );
+    }
+  }
+  const port = await freePort();
+  // -a: pick a free display; the driver starts MiniBrowser on it.
+  const proc = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', DRIVER, `--port=${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let log = '';
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/status`);
+      if (res.ok) break;
+    } catch {}
+    if (proc.exitCode !== null) throw new Error(`WebKitWebDriver exited: ${log}`);
+    if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer /status: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    log: () => log,
+    stop() {
+      // Kill the whole group we started (xvfb-run, Xvfb, the driver and its MiniBrowser).
+      try {
+        process.kill(-proc.pid, 'SIGTERM');
+      } catch {}
+    },
+  };
+}
+
+async function main() {
+  if (!args.includes('--no-build')) await buildAll({ quiet: true });
+  const all = cases().filter((c) => !grep || c.title.includes(grep) || `webkit ${c.title}`.includes(grep));
+  const stack = await startStack({ name: 'webkit' });
+  let driverProc = await startDriver();
+  let wd = new WebDriver(driverProc.base);
+  const cleanup = async () => {
+    await wd.deleteSession();
+    driverProc.stop();
+    await stack.stop();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+  /** Kills WebKitWebDriver (with its MiniBrowser and Xvfb) and starts a fresh one and session. */
+  const restartBrowser = async () => {
+    driverProc.stop();
+    driverProc = await startDriver();
+    wd = new WebDriver(driverProc.base);
+    await wd.newSession();
+  };
+  const rows = [];
+  let failed = 0;
+  const t0 = Date.now();
+  try {
+    await wd.newSession();
+    console.log(
+      `webkit: ${wd.capabilities?.browserName} ${wd.capabilities?.browserVersion} via WebKitWebDriver; ${all.length} cases`,
+    );
+    const driver = webdriverDriver(() => wd);
+    for (const kase of all) {
+      const started = Date.now();
+      let status = 'pass';
+      let error;
+      let metrics = {};
+      let result;
+      try {
+        result = await withTimeout(
+          executeCase(driver, kase, stack.info, 'webkit'),
+          kase.timeoutMs + 10000,
+          kase.title,
+        );
+        metrics = kase.check(result, { transport: kase.transport }) ?? {};
+      } catch (e) {
+        status = 'fail';
+        error = String(e?.message ?? e);
+        failed++;
+        // A stuck page or a dead browser wedges the driver: start a fresh browser for the next case.
+        if (/timed out|WebDriver|abort|fetch failed/i.test(error)) {
+          await restartBrowser().catch((err) => console.error(`webkit: browser restart failed: ${err}`));
+        }
+      }
+      const durationMs = Date.now() - started;
+      rows.push({
+        browser: 'webkit',
+        transport: kase.transport,
+        scenario: kase.scenario,
+        status,
+        durationMs,
+        error,
+        metrics,
+      });
+      console.log(
+        `  ${status === 'pass' ? '✓' : '✘'} [webkit] ${kase.title} (${durationMs} ms)${error ? `\n      ${error.split('\n').slice(0, 6).join('\n      ')}` : ''}`,
+      );
+      if (status === 'fail' && process.env.E2E_DEBUG)
+        console.log(JSON.stringify(result, null, 2).slice(0, 4000));
+    }
+  } catch (e) {
+    failed++;
+    rows.push({
+      browser: 'webkit',
+      transport: '-',
+      scenario: 'runner',
+      status: 'fail',
+      error: String(e?.stack ?? e),
+      metrics: {},
+    });
+    console.error(`webkit runner failed: ${e?.stack ?? e}\n${driverProc.log().slice(-2000)}`);
+  } finally {
+    await cleanup();
+  }
+  mkdirSync(join(E2E_ROOT, 'results', 'raw'), { recursive: true });
+  writeFileSync(
+    OUTPUT,
+    JSON.stringify({ runner: 'webkit', status: failed ? 'failed' : 'passed', rows }, null, 2),
+  );
+  console.log(`webkit: ran ${rows.length} cases in ${Math.round((Date.now() - t0) / 1000)} s`);
+  console.log(`webkit: ${rows.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+function withTimeout(p, ms, what) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+main();

@@ -1,0 +1,137 @@
+/**
+ * The facade: wires platform, connection, subscriptions, outbox and presence together and exposes
+ * the public `PushClient`. Holds no protocol logic of its own.
+ */
+import { type DataMessage, isReply, type Message } from '@push/protocol';
+import { createConnection } from './connection.js';
+import { PushError } from './errors.js';
+import type { HoldPolicy } from './hold.js';
+import type { TransportMemory } from './memory.js';
+import { createOutbox } from './outbox.js';
+import { createPlatform } from './platform.js';
+import type { createPresences } from './presence.js';
+import { createSubscriptions } from './subscriptions.js';
+import type {
+  ClientEvents,
+  ClientOptions,
+  ConnectionType,
+  Platform,
+  PushClient,
+  TransportFactory,
+} from './types.js';
+import type { UpgradeControl } from './upgrade.js';
+
+type Listener = (...args: never[]) => void;
+
+/**
+ * Builds a `createClient` bound to a registry of transport factories (names in
+ * `options.transports` are looked up there). `@push/client` binds all four transports,
+ * `@push/client/websocket` only WebSocket.
+ * @example const createClient = createClientFactory([websocket(), longPolling()]);
+ */
+export function createClientFactory(
+  registry: readonly TransportFactory[],
+  extras: {
+    upgrade?: (control: UpgradeControl, delay: number) => void;
+    presence?: typeof createPresences;
+    /** Held-request adaptation for HTTP transports (`createHoldPolicy`). */
+    holdPolicy?: (env: Platform) => HoldPolicy;
+    /** Remembers per origin which transport worked (`transportMemory`). */
+    memory?: TransportMemory;
+  } = {},
+) {
+  return (options: ClientOptions): PushClient => {
+    const url = new URL(options.url, (globalThis as { location?: { href: string } }).location?.href);
+    const env = createPlatform(options);
+    const factories = (options.transports ?? registry).map((entry: ConnectionType | TransportFactory) => {
+      if (typeof entry !== 'string') return entry;
+      const factory = registry.find((f) => f.type === entry);
+      if (!factory) {
+        throw new PushError(
+          'invalid-option',
+          `Unknown transport ${entry}: pass its factory, e.g. longPolling()`,
+        );
+      }
+      return factory;
+    });
+    // Client events carry several arguments (`state, previous`), which mitt's single-payload
+    // handlers cannot; a map of listener sets does it in fewer bytes than wrapping mitt.
+    const listeners = new Map<keyof ClientEvents, Set<Listener>>();
+    const emit = <K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]) => {
+      for (const fn of [...(listeners.get(event) ?? [])]) (fn as (...a: unknown[]) => void)(...args);
+    };
+
+    const connected = () => connection.state === 'connected';
+    const request = (message: Message) => connection.request(message);
+    const attemptTimeout = options.attemptTimeout ?? 2500;
+    const later = (fn: () => void) => void env.clock.setTimeout(fn, attemptTimeout);
+    const subscriptions = createSubscriptions({ connected, request, emit, later });
+    const outbox = createOutbox({
+      connected,
+      closed: () => connection.state === 'closed',
+      request,
+      max: options.maxQueue ?? 100,
+    });
+    const presences = extras.presence?.(outbox.send, subscriptions);
+    const connection = createConnection({
+      url,
+      env,
+      factories,
+      auth: options.auth,
+      attemptTimeout,
+      heartbeatGrace: options.heartbeatGrace ?? 10_000,
+      backoff: { base: options.backoff?.base ?? 500, max: options.backoff?.max ?? 30_000 },
+      upgradeDelay: options.upgradeDelay ?? 30_000,
+      upgrade: extras.upgrade,
+      holdPolicy: extras.holdPolicy,
+      memory: extras.memory,
+      emit,
+      onMessage(message) {
+        if ('data' in message && !isReply(message)) subscriptions.deliver(message as DataMessage);
+      },
+      onConnected(fresh) {
+        subscriptions.renew(fresh);
+        presences?.renew(fresh);
+        outbox.flush();
+      },
+    });
+
+    const client: PushClient = {
+      get state() {
+        return connection.state;
+      },
+      get transport() {
+        return connection.transport;
+      },
+      get clientId() {
+        return connection.clientId;
+      },
+      get fallbacks() {
+        return connection.fallbacks;
+      },
+      subscribe: (channel, handler, opts) => subscriptions.subscribe(channel, handler as never, opts),
+      publish: async (channel, data) => {
+        await outbox.send(channel, data);
+      },
+      presence(channel) {
+        if (!presences) throw new PushError('invalid-option', 'No presence here: use @push/client');
+        return presences.get(channel);
+      },
+      on(event, fn) {
+        if (!listeners.has(event)) listeners.set(event, new Set());
+        listeners.get(event)!.add(fn as unknown as Listener);
+        return () => client.off(event, fn);
+      },
+      off(event, fn) {
+        listeners.get(event)?.delete(fn as unknown as Listener);
+      },
+      connect: () => connection.start(),
+      async close() {
+        outbox.fail(new PushError('closed', 'Client closed'));
+        await connection.close();
+      },
+    };
+    if (options.autoConnect !== false) connection.start();
+    return client;
+  };
+}

@@ -1,0 +1,407 @@
+// Subscriptions, resume, dedupe, the offline outbox, presence, and upgrade without gap or duplicate.
+import type { DataMessage } from '@push/protocol';
+import { describe, expect, it } from 'vitest';
+import { memoryStorage, setup } from './testing/fakes.js';
+
+const seq = (t: ReturnType<typeof setup>, channel: string, from: number, to: number) => {
+  for (let i = from; i <= to; i++) t.server.publish(channel, { n: i });
+};
+
+describe('subscriptions', () => {
+  it('delivers plain and wildcard channels to every matching handle, and unsubscribes', async () => {
+    const t = setup({ order: ['websocket'] });
+    const one: unknown[] = [];
+    const deep: unknown[] = [];
+    const a = t.client.subscribe('/stocks/*', (data) => one.push(data));
+    const b = t.client.subscribe('/stocks/**', (data, message: DataMessage) =>
+      deep.push([message.channel, data]),
+    );
+    expect(a.state).toBe('pending');
+    await t.clock.advance(0);
+    await Promise.all([a.ready, b.ready]);
+    expect(a.state).toBe('subscribed');
+    t.server.publish('/stocks/aex', 1);
+    t.server.publish('/stocks/aex/philips', 2);
+    await t.clock.advance(0);
+    expect(one).toEqual([1]);
+    expect(deep).toEqual([
+      ['/stocks/aex', 1],
+      ['/stocks/aex/philips', 2],
+    ]);
+    a.unsubscribe();
+    b.unsubscribe();
+    await t.clock.advance(0);
+    expect(t.server.received.filter((m) => m.channel === '/meta/unsubscribe')).toHaveLength(2);
+    t.server.publish('/stocks/aex', 3);
+    await t.clock.advance(0);
+    expect(one).toEqual([1]);
+  });
+
+  it('shares one server subscription between handles on the same channel', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: string[] = [];
+    const a = t.client.subscribe('/x', () => got.push('a'));
+    const b = t.client.subscribe('/x', () => got.push('b'));
+    await t.clock.advance(0);
+    t.server.publish('/x', 1);
+    await t.clock.advance(0);
+    a.unsubscribe();
+    t.server.publish('/x', 2);
+    await t.clock.advance(0);
+    expect(got).toEqual(['a', 'b', 'b']);
+    expect(t.server.received.filter((m) => m.channel === '/meta/subscribe')).toHaveLength(1);
+    expect(t.server.received.filter((m) => m.channel === '/meta/unsubscribe')).toHaveLength(0);
+    await b.ready;
+  });
+
+  it('rejects ready with a typed error when the server refuses, and throws on invalid names', async () => {
+    const t = setup({ order: ['websocket'] });
+    t.server.handle = ((original) => (batch, respond) => {
+      if (batch[0]!.channel === '/meta/subscribe') {
+        return respond([
+          { channel: '/meta/subscribe', id: batch[0]!.id, successful: false, error: '403:/secret:Forbidden' },
+        ]);
+      }
+      original(batch, respond);
+    })(t.server.handle.bind(t.server));
+    const sub = t.client.subscribe('/secret', () => {});
+    await t.clock.advance(0);
+    await expect(sub.ready).rejects.toMatchObject({ name: 'PushError', code: 'rejected', bayeuxCode: 403 });
+    expect(sub.state).toBe('failed');
+    expect(() => t.client.subscribe('not a channel', () => {})).toThrow(
+      expect.objectContaining({ code: 'invalid-channel' }),
+    );
+  });
+
+  it('resumes from the last offset after a re-handshake: every message once, in order', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    seq(t, '/feed', 1, 5);
+    await t.clock.advance(0);
+    // the server loses the session while messages keep coming
+    const old = t.client.clientId!;
+    t.factories.websocket.created.at(-1)!.kill();
+    t.server.forget(old);
+    seq(t, '/feed', 6, 10);
+    await t.clock.advance(100);
+    seq(t, '/feed', 11, 12);
+    await t.clock.advance(0);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const resubscribe = t.server.received.filter((m) => m.channel === '/meta/subscribe').at(-1)!;
+    expect(resubscribe.ext?.push?.resume).toEqual({ '/feed': { offset: 5, epoch: 'e1' } });
+    expect(t.client.clientId).not.toBe(old);
+  });
+
+  it('resumes a wildcard subscription: every channel seen under it, each message once, in order', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: string[] = [];
+    const sub = t.client.subscribe('/stocks/*', (data) => got.push(data as string));
+    await t.clock.advance(0);
+    await sub.ready;
+    t.server.publish('/stocks/a', 'a1');
+    t.server.publish('/stocks/b', 'b1');
+    await t.clock.advance(0);
+    t.server.forget(t.client.clientId!); // the server lost the session (restart)
+    t.factories.websocket.created.at(-1)!.kill();
+    t.server.publish('/stocks/a', 'a2');
+    t.server.publish('/stocks/b', 'b2');
+    t.server.publish('/stocks/a', 'a3');
+    await t.clock.advance(5000);
+    expect(t.client.state).toBe('connected');
+    const resubscribe = t.server.received.filter((m) => m.channel === '/meta/subscribe').at(-1)!;
+    expect(Object.keys(resubscribe.ext?.push?.resume ?? {}).sort()).toEqual(['/stocks/a', '/stocks/b']);
+    expect(got.filter((d) => d.startsWith('a'))).toEqual(['a1', 'a2', 'a3']);
+    expect(got.filter((d) => d.startsWith('b'))).toEqual(['b1', 'b2']);
+  });
+
+  it('recovers messages lost on a dead stream before the first one ever arrived', async () => {
+    const t = setup({ order: ['eventsource'] });
+    const got: number[] = [];
+    t.server.publish('/feed', 0); // history before the subscription: not for this subscriber
+    const sub = t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    await sub.ready;
+    // The stream silently died: the server writes 1 and 2 into it, they never arrive.
+    t.server.sessions.get(t.client.clientId!)!.stream = () => {};
+    t.server.publish('/feed', 1);
+    t.server.publish('/feed', 2);
+    t.factories.eventsource.created.at(-1)!.kill();
+    await t.clock.advance(5000);
+    t.server.publish('/feed', 3);
+    await t.clock.advance(0);
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  it('drops duplicates by offset (a server replaying what was already seen)', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    const m = (n: number, epoch = 'e1') => ({
+      channel: '/feed',
+      data: n,
+      ext: { push: { offset: n, epoch } },
+    });
+    socket.events.message([m(1), m(2), m(2), m(1), m(3)]);
+    socket.events.message([m(1, 'e2')]); // a new history epoch starts over
+    expect(got).toEqual([1, 2, 3, 1]);
+  });
+
+  it('surfaces recovered: false when the history window was exceeded', async () => {
+    const t = setup({ order: ['websocket'] });
+    const recovered: unknown[] = [];
+    t.client.on('recovered', (e) => recovered.push(e));
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n), { resume: true });
+    await t.clock.advance(0);
+    seq(t, '/feed', 1, 2);
+    await t.clock.advance(0);
+    t.server.window = 3;
+    t.factories.websocket.created.at(-1)!.kill();
+    t.server.forget(t.client.clientId!);
+    seq(t, '/feed', 3, 10);
+    await t.clock.advance(100);
+    expect(recovered).toEqual([{ channel: '/feed', recovered: false }]);
+    seq(t, '/feed', 11, 11);
+    await t.clock.advance(0);
+    expect(got).toEqual([1, 2, 11]);
+  });
+
+  it('resume: false subscribes live only', async () => {
+    const t = setup({ order: ['websocket'] });
+    t.client.subscribe('/feed', () => {}, { resume: false });
+    await t.clock.advance(0);
+    seq(t, '/feed', 1, 2);
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)!.kill();
+    t.server.forget(t.client.clientId!);
+    await t.clock.advance(100);
+    const subs = t.server.received.filter((m) => m.channel === '/meta/subscribe');
+    expect(subs).toHaveLength(2);
+    expect(subs[1]!.ext).toBeUndefined();
+  });
+});
+
+describe('publish and the offline outbox', () => {
+  it('resolves on the ack and rejects with a typed error on refusal', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    await expect(t.client.publish('/chat', { text: 'hi' })).resolves.toBeUndefined();
+    const refused = t.client.publish('/forbidden', 1);
+    await expect(refused).rejects.toMatchObject({
+      code: 'rejected',
+      bayeux: '403:/forbidden:Forbidden',
+      bayeuxCode: 403,
+    });
+    await expect(t.client.publish('/meta/x', 1)).rejects.toMatchObject({ code: 'invalid-channel' });
+    await expect(t.client.publish('/a/*', 1)).rejects.toMatchObject({ code: 'invalid-channel' });
+  });
+
+  it('queues publishes while offline and sends each exactly once on reconnect, in order', async () => {
+    const t = setup({ order: ['websocket'] });
+    t.online.set(false);
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)?.kill();
+    await t.clock.advance(0);
+    const results = [1, 2, 3].map((n) => t.client.publish('/q', n));
+    await t.clock.advance(60_000);
+    expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(0);
+    t.online.set(true);
+    await t.clock.advance(0);
+    await Promise.all(results);
+    expect(t.server.received.filter((m) => m.channel === '/q').map((m) => (m as DataMessage).data)).toEqual([
+      1, 2, 3,
+    ]);
+    t.factories.websocket.created.at(-1)!.kill();
+    await t.clock.advance(1000);
+    expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(3);
+  });
+
+  it('bounds the queue', async () => {
+    const t = setup({ order: ['websocket'], client: { maxQueue: 2, autoConnect: false } });
+    const ok = [t.client.publish('/q', 1), t.client.publish('/q', 2)];
+    await expect(t.client.publish('/q', 3)).rejects.toMatchObject({ code: 'queue-full' });
+    t.client.connect();
+    await t.clock.advance(0);
+    await Promise.all(ok);
+  });
+
+  it('rejects a publish in flight when the connection drops, and does not resend it', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    socket.send = async () => {}; // lost on the wire
+    const p = t.client.publish('/q', 1);
+    await t.clock.advance(0);
+    socket.kill();
+    await expect(p).rejects.toMatchObject({ code: 'connection-lost' });
+    await t.clock.advance(1000);
+    expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(0);
+  });
+
+  it('close() rejects what is still queued', async () => {
+    const t = setup({ client: { autoConnect: false } });
+    const p = t.client.publish('/q', 1);
+    await t.client.close();
+    await expect(p).rejects.toMatchObject({ code: 'closed' });
+  });
+});
+
+describe('presence', () => {
+  it('enters, lists members, sees joins and leaves, and re-enters after a new session', async () => {
+    const a = setup({ order: ['websocket'] });
+    const presence = a.client.presence('/chat/lobby');
+    expect(a.client.presence('/chat/lobby')).toBe(presence);
+    const joins: unknown[] = [];
+    const leaves: unknown[] = [];
+    presence.on('join', (m) => joins.push(m.data));
+    const off = presence.on('leave', (m) => leaves.push(m.data));
+    const members = presence.enter({ name: 'ann' });
+    await a.clock.advance(0);
+    expect(await members).toEqual([{ clientId: a.client.clientId, data: { name: 'ann' } }]);
+    await a.clock.advance(0);
+    expect(joins).toEqual([{ name: 'ann' }]);
+    expect(await presence.members()).toHaveLength(1);
+    await presence.leave();
+    await a.clock.advance(0);
+    expect(leaves).toEqual([{ name: 'ann' }]);
+    expect(await presence.members()).toEqual([]);
+    off();
+    await presence.enter({ name: 'ann' });
+    a.server.members.set('/chat/lobby', []);
+    a.server.forget(a.client.clientId!);
+    a.factories.websocket.created.at(-1)!.kill();
+    await a.clock.advance(100);
+    expect(a.server.members.get('/chat/lobby')).toEqual([
+      { clientId: a.client.clientId, data: { name: 'ann' } },
+    ]);
+    expect(leaves).toHaveLength(1);
+  });
+  it('close() leaves, unsubscribes the presence channel and forgets the handle', async () => {
+    const a = setup({ order: ['websocket'] });
+    const presence = a.client.presence('/chat/room');
+    const joins: unknown[] = [];
+    presence.on('join', (m) => joins.push(m.data));
+    const entering = presence.enter({ name: 'bob' });
+    await a.clock.advance(0);
+    await entering;
+    await presence.close();
+    await a.clock.advance(0);
+    expect(a.server.members.get('/chat/room')).toEqual([]);
+    const unsubscribes = a.server.received.filter((m) => m.channel === '/meta/unsubscribe');
+    expect(unsubscribes.map((m) => (m as { subscription?: string }).subscription)).toEqual([
+      '/presence/chat/room',
+    ]);
+    expect(a.client.presence('/chat/room')).not.toBe(presence);
+    a.server.publish('/presence/chat/room', {
+      type: 'join',
+      channel: '/chat/room',
+      member: { clientId: 'x' },
+    });
+    await a.clock.advance(0);
+    expect(joins).toEqual([{ name: 'bob' }]); // closed handles hear nothing more
+  });
+});
+
+describe('upgrade', () => {
+  it('re-probes better transports and upgrades without a gap or a duplicate', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({ storage, order: ['websocket', 'long-polling'], client: { upgradeDelay: 5000 } });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('long-polling');
+    let n = 0;
+    for (let i = 0; i < 100; i++) {
+      t.server.publish('/feed', { n: ++n });
+      await t.clock.advance(100);
+    }
+    expect(t.client.transport).toBe('websocket');
+    expect(t.changes.at(-1)).toEqual({ transport: 'websocket', previous: 'long-polling', reason: 'upgrade' });
+    expect(storage.map.get('push:transport:http://push.test')).toBe('websocket');
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(t.factories['long-polling'].created.every((x) => x.closed)).toBe(true);
+    const publish = t.client.publish('/after', 1);
+    await t.clock.advance(0);
+    await publish;
+  });
+
+  it('keeps the current transport when the probe fails, and tries again later', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({
+      storage,
+      order: ['websocket', 'long-polling'],
+      behaviors: { websocket: 'never-open' },
+      client: { upgradeDelay: 5000 },
+    });
+    await t.clock.advance(6000);
+    expect(t.factories.websocket.created).toHaveLength(1);
+    expect(t.client.transport).toBe('long-polling');
+    t.factories.websocket.behavior = 'ok';
+    await t.clock.advance(10_000);
+    expect(t.client.transport).toBe('websocket');
+    expect(t.client.state).toBe('connected');
+  });
+});
+
+describe('gaps', () => {
+  const m = (n: number) => ({ channel: '/feed', data: n, ext: { push: { offset: n, epoch: 'e1' } } });
+
+  it('holds messages behind a gap, resumes from the last offset, and delivers in order', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    for (let n = 1; n <= 6; n++) t.server.publish('/feed', n);
+    await t.clock.advance(0);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    // 7 and 8 were lost on the wire; 9 arrives
+    t.server.history.get('/feed')!.push(m(7), m(8), m(9));
+    t.factories.websocket.created.at(-1)!.events.message([m(9)]);
+    await t.clock.advance(0);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const resume = t.server.received.filter((x) => x.channel === '/meta/subscribe').at(-1)!;
+    expect(resume.ext?.push?.resume).toEqual({ '/feed': { offset: 6, epoch: 'e1' } });
+  });
+
+  it('stops waiting for a gap the server never fills and reports recovered: false', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    const recovered: unknown[] = [];
+    t.client.on('recovered', (e) => recovered.push(e));
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    t.server.publish('/feed', 1);
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)!.events.message([m(3)]);
+    await t.clock.advance(0);
+    expect(got).toEqual([1]);
+    await t.clock.advance(1000);
+    expect(got).toEqual([1, 3]);
+    expect(recovered).toEqual([
+      { channel: '/feed', recovered: true },
+      { channel: '/feed', recovered: false },
+    ]);
+  });
+
+  it('resumes after a reconnect on the same session, catching a tail lost with a dead stream', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    t.server.publish('/feed', 1);
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    const clientId = t.client.clientId;
+    socket.closed = true; // the connection is dead, the server does not know yet: 2 is lost
+    t.server.publish('/feed', 2);
+    socket.events.close('killed');
+    await t.clock.advance(100);
+    expect(t.client.state).toBe('connected');
+    expect(t.client.clientId).toBe(clientId); // same session, no re-handshake
+    expect(got).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * `@push/client`: real-time server push over Bayeux with automatic transport negotiation
+ * (WebSocket -> SSE -> long-polling -> forever-iframe), resume, presence and acknowledged publishes.
+ *
+ * @example
+ * import { createClient } from '@push/client';
+ * const client = createClient({ url: 'http://localhost:8080/push' });
+ * client.subscribe('/stocks/aex/*', (data) => console.log(data));
+ * await client.publish('/chat/lobby', { text: 'hi' });
+ */
+import { createClientFactory } from './client.js';
+import { createHoldPolicy } from './hold.js';
+import { transportMemory } from './memory.js';
+import { createPresences } from './presence.js';
+import { eventSource } from './transports/eventsource.js';
+import { iframe } from './transports/iframe.js';
+import { longPolling } from './transports/long-polling.js';
+import { websocket } from './transports/websocket.js';
+import type { ClientOptions, PushClient } from './types.js';
+import { upgrade } from './upgrade.js';
+
+export { createClientFactory } from './client.js';
+export { isRetriable, PushError, type PushErrorCode } from './errors.js';
+export { createHoldPolicy, type HoldPolicy } from './hold.js';
+export { memoKey, type TransportMemory, transportMemory } from './memory.js';
+export { createPresence, createPresences, type PresenceHandle, type Presences } from './presence.js';
+export { eventSource } from './transports/eventsource.js';
+export { domFrame, type FrameOpener, fetchFrame, iframe } from './transports/iframe.js';
+export { longPolling } from './transports/long-polling.js';
+export { websocket } from './transports/websocket.js';
+export type * from './types.js';
+export { type UpgradeControl, upgrade } from './upgrade.js';
+
+/**
+ * Creates a client that negotiates among all four transports (default order websocket,
+ * eventsource, long-polling, iframe) and connects at once unless `autoConnect: false`.
+ * @example
+ * const client = createClient({ url: 'http://localhost:8080/push', transports: ['eventsource', 'long-polling'] });
+ * client.on('transport', ({ transport, reason }) => console.log('using', transport, reason));
+ */
+export const createClient: (options: ClientOptions) => PushClient = createClientFactory(
+  [websocket(), eventSource(), longPolling(), iframe()],
+  { upgrade, presence: createPresences, holdPolicy: createHoldPolicy, memory: transportMemory },
+);

@@ -1,0 +1,209 @@
+// Negotiation: every fallback path and reason, memo per origin, refusal without fallback.
+import { describe, expect, it } from 'vitest';
+import { handshakes, memoryStorage, setup, URL_ } from './testing/fakes.js';
+
+describe('negotiation', () => {
+  it('connects on the first transport when everything works, and remembers it per origin', async () => {
+    const t = setup();
+    await t.clock.advance(0);
+    expect(t.client.state).toBe('connected');
+    expect(t.client.transport).toBe('websocket');
+    expect(t.client.fallbacks).toEqual([]);
+    expect(t.changes).toEqual([{ transport: 'websocket', previous: undefined, reason: 'connect' }]);
+    expect(t.states).toEqual(['connected']); // 'connecting' was set synchronously by createClient
+    expect(t.storage.map.get('push:transport:http://push.test')).toBe('websocket');
+  });
+
+  const paths = [
+    {
+      name: 'a WebSocket that never opens',
+      behaviors: { websocket: 'never-open' },
+      to: 'eventsource',
+      reason: 'open-timeout',
+      at: 1000,
+    },
+    {
+      name: 'a WebSocket refused at once',
+      behaviors: { websocket: 'fail-open' },
+      to: 'eventsource',
+      reason: 'open-failed',
+      at: 0,
+    },
+    {
+      name: 'a WebSocket that never answers the handshake',
+      behaviors: { websocket: 'silent' },
+      to: 'eventsource',
+      reason: 'handshake-timeout',
+      at: 1000,
+    },
+  ] as const;
+  for (const path of paths) {
+    it(`falls back from ${path.name} with reason ${path.reason}`, async () => {
+      const t = setup({ behaviors: path.behaviors });
+      await t.clock.advance(path.at);
+      expect(t.client.transport).toBe(path.to);
+      expect(t.client.state).toBe('connected');
+      expect(t.client.fallbacks).toEqual([
+        { from: 'websocket', to: path.to, reason: path.reason, at: path.at },
+      ]);
+      expect(t.changes.at(-1)).toEqual({ transport: path.to, previous: undefined, reason: 'fallback' });
+      // the fallback is reported to the server in the successful handshake
+      expect(handshakes(t.server).at(-1)!.ext?.push?.fallbacks).toEqual([
+        { from: 'websocket', to: path.to, reason: path.reason, at: path.at },
+      ]);
+    });
+  }
+
+  it('falls from an SSE stream whose first bytes never arrive (buffering proxy) to long-polling', async () => {
+    const t = setup({ behaviors: { websocket: 'fail-open', eventsource: 'never-open' } });
+    await t.clock.advance(999);
+    expect(t.client.state).toBe('connecting');
+    await t.clock.advance(1);
+    expect(t.client.transport).toBe('long-polling');
+    expect(t.client.fallbacks.map((f) => [f.from, f.to, f.reason])).toEqual([
+      ['websocket', 'eventsource', 'open-failed'],
+      ['eventsource', 'long-polling', 'open-timeout'],
+    ]);
+  });
+
+  it('falls from a failing long-poll to the forever-iframe', async () => {
+    const t = setup({
+      behaviors: { websocket: 'unsupported', eventsource: 'unsupported', 'long-polling': 'fail-post' },
+    });
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('iframe');
+    expect(t.client.fallbacks.map((f) => [f.from, f.to, f.reason])).toEqual([
+      ['websocket', 'eventsource', 'unsupported'],
+      ['eventsource', 'long-polling', 'unsupported'],
+      ['long-polling', 'iframe', 'handshake-failed'],
+    ]);
+  });
+
+  it('records connect-timeout when the first /meta/connect is never answered', async () => {
+    const t = setup({ order: ['eventsource', 'long-polling'] });
+    const handle = t.server.handle.bind(t.server);
+    t.server.handle = (batch, respond) => {
+      const first = batch[0] as { channel: string; connectionType?: string };
+      if (first.channel === '/meta/connect' && first.connectionType === 'eventsource') return;
+      handle(batch, respond);
+    };
+    expect(t.client.state).toBe('connecting');
+    await t.clock.advance(1000);
+    expect(t.client.transport).toBe('long-polling');
+    expect(t.client.fallbacks).toEqual([
+      { from: 'eventsource', to: 'long-polling', reason: 'connect-timeout', at: 1000 },
+    ]);
+  });
+
+  it('records connect-failed when the first /meta/connect is refused', async () => {
+    const t = setup({ order: ['eventsource', 'long-polling'] });
+    t.server.connectOverride = (m) =>
+      (m as { connectionType?: string }).connectionType === 'eventsource'
+        ? {
+            channel: '/meta/connect',
+            id: m.id,
+            successful: false,
+            error: '406:eventsource:Unsupported connection type',
+          }
+        : undefined;
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('long-polling');
+    expect(t.client.fallbacks).toEqual([
+      { from: 'eventsource', to: 'long-polling', reason: 'connect-failed', at: 0 },
+    ]);
+    expect(t.factories.eventsource.created[0]!.closed).toBe(true);
+  });
+
+  it('starts from the remembered transport on the next visit', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({ storage });
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('long-polling');
+    expect(t.factories.websocket.created).toHaveLength(0);
+    expect(handshakes(t.server)).toHaveLength(1);
+  });
+
+  it('ignores a remembered transport that is not in the list', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'iframe' });
+    const t = setup({ storage, order: ['websocket', 'long-polling'] });
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('websocket');
+  });
+
+  it('does not fall back when the server refuses the handshake (bad credentials)', async () => {
+    const t = setup({ client: { auth: { token: 'bad' } } });
+    t.server.handshakeError = '401::Authentication failed';
+    t.server.handshakeAdvice = { reconnect: 'retry' };
+    await t.clock.advance(0);
+    expect(handshakes(t.server)).toHaveLength(1);
+    expect(handshakes(t.server)[0]!.ext?.auth).toEqual({ token: 'bad' });
+    expect(t.factories.eventsource.created).toHaveLength(0);
+    expect(t.errors[0]).toMatchObject({
+      code: 'rejected',
+      bayeux: '401::Authentication failed',
+      bayeuxCode: 401,
+    });
+    expect(t.client.state).toBe('reconnecting');
+  });
+
+  it('stops when a refused handshake comes with advice reconnect: none', async () => {
+    const t = setup({ client: { auth: { token: 'bad' } } });
+    t.server.handshakeError = '401::Authentication failed';
+    await t.clock.advance(0);
+    expect(t.client.state).toBe('disconnected');
+    expect(t.errors.map((e) => [e.code, e.bayeuxCode, e.advice?.reconnect])).toEqual([
+      ['rejected', 401, 'none'],
+    ]);
+    await t.clock.advance(120_000);
+    expect(handshakes(t.server)).toHaveLength(1); // no retry
+    expect(t.factories.eventsource.created).toHaveLength(0); // no fallback either
+  });
+
+  it('calls an auth function on every handshake', async () => {
+    let n = 0;
+    const t = setup({ client: { auth: async () => ({ token: `t${++n}` }) } });
+    await t.clock.advance(0);
+    t.server.forget(t.client.clientId!);
+    t.factories.websocket.created.at(-1)!.kill();
+    await t.clock.advance(1000);
+    expect(handshakes(t.server).map((h) => h.ext?.auth)).toEqual([{ token: 't1' }, { token: 't2' }]);
+  });
+
+  it('when every transport fails, reports negotiation-failed and retries the round with backoff', async () => {
+    const t = setup({
+      behaviors: {
+        websocket: 'fail-open',
+        eventsource: 'fail-post',
+        'long-polling': 'fail-post',
+        iframe: 'fail-post',
+      },
+    });
+    await t.clock.advance(0);
+    expect(t.errors.map((e) => e.code)).toEqual(['negotiation-failed']);
+    expect(t.client.state).toBe('reconnecting');
+    expect(t.clock.pending()).toEqual([100]); // random()=1: the full first backoff step
+    t.factories.websocket.behavior = 'ok';
+    await t.clock.advance(100);
+    expect(t.client.state).toBe('connected');
+    expect(t.client.transport).toBe('websocket');
+    expect(t.states).toEqual(['reconnecting', 'connected']);
+  });
+
+  it('throws typed invalid-option errors: unknown transport names, presence on the WebSocket-only entry', async () => {
+    const { createClient } = await import('./websocket-only.js');
+    expect(() => createClient({ url: URL_, transports: ['eventsource'], autoConnect: false })).toThrow(
+      expect.objectContaining({
+        name: 'PushError',
+        code: 'invalid-option',
+        message: expect.stringMatching(/pass its factory/),
+      }),
+    );
+    const client = createClient({ url: URL_, autoConnect: false });
+    expect(() => client.presence('/chat')).toThrow(
+      expect.objectContaining({
+        code: 'invalid-option',
+        message: expect.stringMatching(/use @push\/client/),
+      }),
+    );
+  });
+});

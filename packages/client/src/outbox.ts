@@ -1,0 +1,70 @@
+/**
+ * The outbox: publishes (and service requests) go out at once when connected; otherwise they
+ * wait in a bounded queue and are sent once, in order, on reconnect. A request in flight when the
+ * connection drops is rejected (`connection-lost`), never resent, so nothing is published twice.
+ */
+import { type Message, parseChannel, type Reply } from '@push/protocol';
+import { PushError } from './errors.js';
+
+export interface OutboxDeps {
+  connected(): boolean;
+  closed(): boolean;
+  request(message: Message): Promise<Reply>;
+  max: number;
+}
+
+export interface Outbox {
+  /** Publishes `data` on `channel`; resolves with the server's reply once it acknowledged. */
+  send(channel: string, data: unknown): Promise<Reply>;
+  /** Sends everything queued (call once connected). */
+  flush(): void;
+  /** Rejects everything queued (on close). */
+  fail(error: PushError): void;
+}
+
+interface Item {
+  message: Message;
+  resolve(reply: Reply): void;
+  reject(error: PushError): void;
+}
+
+export function createOutbox(deps: OutboxDeps): Outbox {
+  let queue: Item[] = [];
+  const dispatch = (item: Item) => {
+    deps.request(item.message).then(
+      (reply) =>
+        reply.successful
+          ? item.resolve(reply)
+          : item.reject(new PushError('rejected', `${item.message.channel} refused`, reply.error)),
+      (error: unknown) =>
+        item.reject(error instanceof PushError ? error : new PushError('connection-lost', String(error))),
+    );
+  };
+  return {
+    send(channel, data) {
+      return new Promise<Reply>((resolve, reject) => {
+        const parsed = parseChannel(channel);
+        if (!parsed || parsed.kind === 'meta' || parsed.wildcard !== 'none') {
+          return reject(new PushError('invalid-channel', `Cannot publish to ${channel}`));
+        }
+        if (deps.closed()) return reject(new PushError('closed', 'Client closed'));
+        const item: Item = { message: { channel, data }, resolve, reject };
+        if (deps.connected() && queue.length === 0) return dispatch(item);
+        if (queue.length >= deps.max) {
+          return reject(new PushError('queue-full', `Queue full (${deps.max}): raise maxQueue`));
+        }
+        queue.push(item);
+      });
+    },
+    flush() {
+      const items = queue;
+      queue = [];
+      for (const item of items) dispatch(item);
+    },
+    fail(error) {
+      const items = queue;
+      queue = [];
+      for (const item of items) item.reject(error);
+    },
+  };
+}

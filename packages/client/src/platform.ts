@@ -1,0 +1,43 @@
+/** Browser (and Node 20) defaults for everything the client takes from the platform. */
+import type { ClientOptions, Clock, OnlineSignal, Platform } from './types.js';
+
+/** The real clock; each call goes through `globalThis` so fake timers can replace it. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+function browserOnline(): OnlineSignal {
+  const g = globalThis as unknown as Partial<Window>;
+  return {
+    online: () => g.navigator?.onLine !== false,
+    subscribe(listener) {
+      const on = () => listener(true);
+      const off = () => listener(false);
+      g.addEventListener?.('online', on);
+      g.addEventListener?.('offline', off);
+      return () => {
+        g.removeEventListener?.('online', on);
+        g.removeEventListener?.('offline', off);
+      };
+    },
+  };
+}
+
+/** Builds the platform from options, filling in defaults. */
+export function createPlatform(options: ClientOptions): Platform {
+  const g = globalThis as { fetch?: typeof fetch; WebSocket?: Platform['WebSocket']; document?: Document };
+  return {
+    clock: options.clock ?? systemClock,
+    fetch: options.fetch ?? g.fetch?.bind(globalThis),
+    WebSocket: options.WebSocket ?? g.WebSocket,
+    storage: options.storage,
+    online: options.online ?? browserOnline(),
+    document: options.document ?? g.document,
+    headers: options.headers,
+    credentials: options.credentials,
+    random: options.random ?? Math.random,
+    log: options.logger ?? (() => {}),
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * Subscriptions: handles share one server subscription per pattern; after a new session every
+ * pattern is renewed with `ext.push.resume` built from the last position seen per channel; data
+ * carrying offsets is deduplicated so the app sees each message once and in order;
+ * `recovered: false` is surfaced when the server's history window was exceeded.
+ */
+import {
+  channelMatches,
+  type DataMessage,
+  isValidChannel,
+  isWildcard,
+  type Message,
+  type Reply,
+  type StreamPosition,
+} from '@push/protocol';
+import { PushError } from './errors.js';
+import type { ClientEvents, MessageHandler, SubscribeOptions, Subscription } from './types.js';
+
+interface Entry {
+  pattern: string;
+  handles: Set<Handle>;
+  resume: boolean;
+  subscribed: boolean;
+  sending: boolean;
+  /** Another send was asked for while one was in flight. */
+  again?: boolean;
+}
+
+interface Handle extends Subscription {
+  handler: MessageHandler;
+  settle(error?: PushError): void;
+}
+
+export interface SubscriptionsDeps {
+  connected(): boolean;
+  request(message: Message): Promise<Reply>;
+  emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
+  /** Runs `fn` after the resume deadline. */
+  later(fn: () => void): void;
+}
+
+export interface Subscriptions {
+  subscribe(channel: string, handler: MessageHandler, options?: SubscribeOptions): Subscription;
+  /** Delivers a data message to matching handles, dropping what was already seen. */
+  deliver(message: DataMessage): void;
+  /** Renews subscriptions after (re)connecting; all of them when the session is new. */
+  renew(fresh: boolean): void;
+}
+
+export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
+  const entries = new Map<string, Entry>();
+  /** Last position delivered to the app, per concrete channel. */
+  const positions = new Map<string, StreamPosition>();
+  /** Messages held back behind a gap, per channel, until the resume fills it. */
+  const gaps = new Map<string, Map<number, DataMessage>>();
+
+  /** Last positions of the channels `pattern` covers (itself, or those under a wildcard). */
+  function seenUnder(pattern: string): Record<string, StreamPosition> | undefined {
+    if (!isWildcard(pattern)) {
+      // A plain channel is a lookup: renewing many subscriptions must not scan every position.
+      const position = positions.get(pattern);
+      return position && { [pattern]: position };
+    }
+    let seen: Record<string, StreamPosition> | undefined;
+    for (const [channel, position] of positions) {
+      if (!channelMatches(pattern, channel)) continue;
+      seen ??= {};
+      seen[channel] = position;
+    }
+    return seen;
+  }
+
+  async function send(entry: Entry): Promise<void> {
+    if (entry.sending || !deps.connected()) {
+      entry.again = entry.sending;
+      return;
+    }
+    entry.sending = true;
+    entry.again = false;
+    const { pattern } = entry;
+    const message = { channel: '/meta/subscribe', subscription: pattern } as Message;
+    const resume = entry.resume ? seenUnder(pattern) : undefined;
+    if (resume) message.ext = { push: { resume } };
+    try {
+      const reply = await deps.request(message);
+      if (entries.get(pattern) !== entry) return;
+      if (!reply.successful) {
+        const error = new PushError('rejected', `${pattern} refused`, reply.error);
+        entries.delete(pattern);
+        for (const handle of entry.handles) handle.settle(error);
+        return deps.emit('error', error);
+      }
+      entry.subscribed = true;
+      const push = reply.ext?.push;
+      // Each channel's position when the subscription began: a message lost before the first one
+      // arrives (a stream dying right after subscribing) is then a gap that a resume fills.
+      for (const [channel, start] of Object.entries(push?.positions ?? {}))
+        if (!positions.has(channel)) positions.set(channel, start);
+      if (resume && push?.recovered !== undefined) {
+        for (const channel in resume) {
+          if (!push.recovered) {
+            flushGap(channel);
+            const top = push.positions?.[channel];
+            if (top) positions.set(channel, top);
+          } else if (gaps.has(channel)) {
+            // the missed messages follow the reply; if they never come, stop waiting
+            deps.later(() => gaps.has(channel) && flushGap(channel, true));
+          }
+        }
+        deps.emit('recovered', { channel: pattern, recovered: push.recovered });
+      }
+      for (const handle of entry.handles) handle.settle();
+    } catch {
+      // Connection lost before the reply: renewed on reconnect.
+    } finally {
+      entry.sending = false;
+      if (entry.again) void send(entry);
+    }
+  }
+
+  function dispatch(message: DataMessage): void {
+    const { channel } = message;
+    const push = message.ext?.push;
+    if (typeof push?.offset === 'number' && typeof push.epoch === 'string') {
+      positions.set(channel, { offset: push.offset, epoch: push.epoch });
+    }
+    for (const { pattern, handles } of entries.values()) {
+      if (!channelMatches(pattern, channel)) continue;
+      for (const handle of handles) {
+        try {
+          handle.handler(message.data, message);
+        } catch (error) {
+          deps.emit('error', new PushError('rejected', `Handler threw: ${error}`));
+        }
+      }
+    }
+  }
+
+  /** Delivers what is held behind a gap, in offset order (the gap stays: history was exceeded). */
+  function flushGap(channel: string, lost?: boolean): void {
+    const gap = gaps.get(channel);
+    gaps.delete(channel);
+    if (lost) deps.emit('recovered', { channel, recovered: false });
+    for (const offset of [...(gap?.keys() ?? [])].sort((a, b) => a - b)) dispatch(gap!.get(offset)!);
+  }
+
+  return {
+    subscribe(channel, handler, options = {}) {
+      if (!isValidChannel(channel)) throw new PushError('invalid-channel', `Invalid channel: ${channel}`);
+      let entry = entries.get(channel);
+      if (!entry) {
+        entry = {
+          pattern: channel,
+          handles: new Set(),
+          resume: options.resume !== false,
+          subscribed: false,
+          sending: false,
+        };
+        entries.set(channel, entry);
+      }
+      const owner = entry;
+      let state: Subscription['state'] = 'pending';
+      let resolve!: () => void;
+      let reject!: (error: PushError) => void;
+      const ready = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      ready.catch(() => {});
+      const handle: Handle = {
+        channel,
+        handler: handler as MessageHandler,
+        get state() {
+          return state;
+        },
+        ready,
+        settle(error) {
+          if (state !== 'pending') return;
+          state = error ? 'failed' : 'subscribed';
+          error ? reject(error) : resolve();
+        },
+        unsubscribe() {
+          if (state === 'unsubscribed') return;
+          if (state === 'pending') reject(new PushError('closed', 'Unsubscribed'));
+          state = 'unsubscribed';
+          owner.handles.delete(handle);
+          if (owner.handles.size > 0 || entries.get(channel) !== owner) return;
+          entries.delete(channel);
+          if (owner.subscribed && deps.connected()) {
+            deps.request({ channel: '/meta/unsubscribe', subscription: channel } as Message).catch(() => {});
+          }
+        },
+      };
+      owner.handles.add(handle);
+      if (owner.subscribed) handle.settle();
+      else void send(owner);
+      return handle;
+    },
+
+    deliver(message) {
+      const { channel } = message;
+      const push = message.ext?.push;
+      const seen = positions.get(channel);
+      if (seen && typeof push?.offset === 'number' && seen.epoch === push.epoch) {
+        if (push.offset <= seen.offset || gaps.get(channel)?.has(push.offset)) return; // duplicate
+        // a gap (messages lost with a dead stream): hold back and resume from the last offset
+        const entry =
+          push.offset > seen.offset + 1
+            ? [...entries.values()].find((e) => e.resume && channelMatches(e.pattern, channel))
+            : undefined;
+        if (entry) {
+          let gap = gaps.get(channel);
+          if (!gap) {
+            gap = new Map();
+            gaps.set(channel, gap);
+            void send(entry);
+          }
+          gap.set(push.offset, message);
+          return;
+        }
+      }
+      dispatch(message);
+      // the gap may be filled now: deliver what was held back, in order
+      const gap = gaps.get(channel);
+      for (let next = gap?.get(positions.get(channel)!.offset + 1); next; ) {
+        gap!.delete(next.ext!.push!.offset!);
+        dispatch(next);
+        next = gap!.get(positions.get(channel)!.offset + 1);
+      }
+      if (gap?.size === 0) gaps.delete(channel);
+    },
+
+    renew(fresh) {
+      for (const entry of entries.values()) {
+        if (fresh) entry.subscribed = false;
+        // after a reconnect on the same session, resume anyway: a dead stream may have lost a tail
+        if (!entry.subscribed || (entry.resume && seenUnder(entry.pattern))) void send(entry);
+      }
+    },
+  };
+}

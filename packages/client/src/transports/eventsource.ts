@@ -1,0 +1,42 @@
+/**
+ * Server-Sent Events in Faye's form: `GET {path}/{clientId}` with `Accept: text/event-stream`,
+ * parsed by eventsource-parser over fetch streaming (so headers and credentials are ours);
+ * upstream goes by POST with `connectionType: "eventsource"`. Any first bytes (the server's
+ * padding comment) count as the liveness signal, so a buffering proxy is caught by the deadline.
+ */
+import { createParser } from 'eventsource-parser';
+import type { TransportFactory } from '../types.js';
+import { parseBatch } from '../wire.js';
+import { createStreamTransport, openStream } from './http.js';
+
+/**
+ * The eventsource (SSE) transport factory. A stream silent for `idleTimeout` ms (no message, no
+ * heartbeat comment) is declared dead and replaced.
+ * @param options.idleTimeout default 25 000 ms (two of the server's 10 s heartbeats plus margin)
+ * @example createClient({ url, transports: [eventSource({ idleTimeout: 30_000 }), longPolling()] });
+ */
+export function eventSource(options: { idleTimeout?: number } = {}): TransportFactory {
+  return {
+    type: 'eventsource',
+    duplex: false,
+    isSupported: (env) => !!env.fetch && typeof ReadableStream !== 'undefined',
+    create(url, events, env) {
+      const parser = createParser({
+        onEvent: (event) => events.message(parseBatch(event.data)),
+      });
+      return createStreamTransport('eventsource', url, events, env, (clientId, onData, onEnd) =>
+        openStream(
+          `${url.href.replace(/\/$/, '')}/${encodeURIComponent(clientId)}`,
+          'text/event-stream',
+          env,
+          (text) => {
+            onData();
+            parser.feed(text);
+          },
+          onEnd,
+          options.idleTimeout,
+        ),
+      );
+    },
+  };
+}

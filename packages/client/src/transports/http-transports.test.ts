@@ -1,0 +1,105 @@
+// The HTTP transports against a scripted fetch: wire forms, first-bytes liveness, idle streams.
+import { describe, expect, it } from 'vitest';
+import { FakeClock, fakeOnline, settle } from '../testing/fakes.js';
+import type { Message, Platform, TransportEvents } from '../types.js';
+import { eventSource } from './eventsource.js';
+import { longPolling } from './long-polling.js';
+
+function harness() {
+  const clock = new FakeClock();
+  const requests: { url: string; init: RequestInit }[] = [];
+  let push!: ReadableStreamDefaultController<Uint8Array>;
+  const encoder = new TextEncoder();
+  let postReply: (body: Message[]) => Response = (body) =>
+    new Response(JSON.stringify(body.map((m) => ({ channel: m.channel, id: m.id, successful: true }))));
+  const fetch = (async (url: string, init: RequestInit) => {
+    requests.push({ url, init });
+    if (init.method === 'POST') return postReply(JSON.parse(String(init.body)));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        push = controller;
+      },
+    });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+  }) as typeof globalThis.fetch;
+  const env: Platform = { clock, fetch, online: fakeOnline(), random: Math.random, log: () => {} };
+  const log: string[] = [];
+  const batches: Message[][] = [];
+  const events: TransportEvents = {
+    open: () => log.push('open'),
+    message: (batch) => batches.push(batch),
+    close: (reason) => log.push(`close:${reason}`),
+  };
+  return {
+    clock,
+    env,
+    events,
+    log,
+    batches,
+    requests,
+    write: (text: string) => push.enqueue(encoder.encode(text)),
+    failPosts: () => {
+      postReply = () => new Response('nope', { status: 503 });
+    },
+  };
+}
+
+const url = new URL('http://x.test/push');
+
+describe('eventsource transport', () => {
+  it("opens Faye's GET {path}/{clientId} stream, signals open on the first bytes, parses events", async () => {
+    const h = harness();
+    const t = eventSource({ idleTimeout: 5000 }).create(url, h.events, h.env);
+    t.open('abc');
+    await settle();
+    expect(h.requests[0]!.url).toBe('http://x.test/push/abc');
+    expect((h.requests[0]!.init.headers as Record<string, string>).accept).toBe('text/event-stream');
+    expect(h.log).toEqual([]);
+    h.write(`:${' '.repeat(2048)}\n\n`); // the padding comment
+    await settle();
+    expect(h.log).toEqual(['open']);
+    h.write('id: 1\ndata: [{"channel":"/a","data":1}]\n\n');
+    await settle();
+    expect(h.batches).toEqual([[{ channel: '/a', data: 1 }]]);
+    await t.send([{ channel: '/meta/connect', clientId: 'abc', connectionType: 'eventsource', id: '7' }]);
+    expect(h.requests[1]!.init.method).toBe('POST');
+    expect(h.requests[1]!.url).toBe('http://x.test/push');
+    expect(h.batches[1]).toEqual([{ channel: '/meta/connect', id: '7', successful: true }]);
+    t.close();
+    await settle();
+    expect(h.log).toEqual(['open']); // no close event after our own close()
+  });
+
+  it('declares a silent stream dead after idleTimeout; heartbeats keep it alive', async () => {
+    const h = harness();
+    const t = eventSource({ idleTimeout: 5000 }).create(url, h.events, h.env);
+    t.open('abc');
+    await settle();
+    h.write(':\n\n');
+    await h.clock.advance(4000);
+    h.write(': heartbeat\n\n');
+    await h.clock.advance(4000);
+    expect(h.log).toEqual(['open']);
+    await h.clock.advance(1000);
+    expect(h.log).toEqual(['open', 'close:stream-idle']);
+  });
+});
+
+describe('long-polling transport', () => {
+  it('POSTs each batch and feeds the replies; a failed POST closes the transport', async () => {
+    const h = harness();
+    const t = longPolling().create(url, h.events, h.env);
+    t.open();
+    await settle();
+    expect(h.log).toEqual(['open']);
+    await t.send([
+      { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'], id: '1' },
+    ]);
+    expect((h.requests[0]!.init.headers as Record<string, string>)['content-type']).toBe('application/json');
+    expect(h.batches).toEqual([[{ channel: '/meta/handshake', id: '1', successful: true }]]);
+    h.failPosts();
+    await expect(t.send([{ channel: '/x', data: 1, id: '2' }])).rejects.toThrow(/503/);
+    expect(h.log).toEqual(['open', 'close:post-failed: HTTP 503']);
+    await expect(t.send([{ channel: '/x', data: 1, id: '3' }])).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,25 @@
+/** Long-polling: every batch is a `POST {path}`; the server holds `/meta/connect` until it has messages. */
+import type { TransportFactory } from '../types.js';
+import { createPoster } from './http.js';
+
+/**
+ * The long-polling transport factory (fetch + AbortController).
+ * @example createClient({ url, transports: [longPolling()] });
+ */
+export function longPolling(): TransportFactory {
+  return {
+    type: 'long-polling',
+    duplex: false,
+    isSupported: (env) => !!env.fetch,
+    create(url, events, env) {
+      const poster = createPoster(url, events, env);
+      return {
+        type: 'long-polling',
+        open: () => void Promise.resolve().then(() => poster.closed || events.open()),
+        send: poster.send,
+        pause: poster.pause,
+        close: poster.close,
+      };
+    },
+  };
+}

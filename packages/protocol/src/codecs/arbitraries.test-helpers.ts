@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import type { Message } from '../messages.js';
+
+/** Strings biased towards the characters that break scripts and SSE framing. */
+export const hostileString = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc
+    .array(
+      fc.constantFrom(
+        '</script>',
+        '<script>alert(1)</script>',
+        '<!--',
+        '-->',
+        '\u2028',
+        '\u2029',
+        '\n',
+        '\r\n',
+        '\r',
+        '&',
+        '"',
+        "'",
+        '\\',
+        '\0',
+        'é',
+        '😀',
+        ':',
+        'data:',
+        'id: 1',
+      ),
+      { maxLength: 8 },
+    )
+    .map((parts) => parts.join('')),
+);
+
+/** Arbitrary JSON values whose strings include hostile ones. */
+export const jsonValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
+    hostileString,
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(hostileString, tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+/** Arbitrary data messages carrying arbitrary JSON. */
+export const messageBatch = fc
+  .array(
+    fc.record({
+      channel: fc.constantFrom('/a', '/chat/lobby', '/stocks/aex/x'),
+      data: jsonValue,
+      id: fc.option(fc.string(), { nil: undefined }),
+    }),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map(
+    (messages) =>
+      messages.map((m) => (m.id === undefined ? { channel: m.channel, data: m.data } : m)) as Message[],
+  );

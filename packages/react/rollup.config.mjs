@@ -1,0 +1,3 @@
+import { definePackage } from '../../tooling/rollup.mjs';
+
+export default definePackage({ dir: import.meta.dirname, entries: { index: 'src/index.ts' }, bins: [] });

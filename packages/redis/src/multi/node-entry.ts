@@ -1,0 +1,51 @@
+/**
+ * One Push server process on the Redis broker, for the multi-process tests and the bench. Bundled
+ * with esbuild at test time. Configured by environment: PORT, REDIS_URL, PUSH_REDIS_PREFIX,
+ * PRESENCE_TTL, SESSION_TIMEOUT, CONNECT_TIMEOUT, NODE_TTL, and BROKER=memory for the single-process baseline
+ * of the bench. Prints `ready <port>` once listening.
+ */
+import { createServer } from 'node:http';
+import { createMemoryBroker, createPushServer } from '@push/server';
+import { createRedisBroker } from '../broker.js';
+
+const env = process.env;
+const numberFrom = (value: string | undefined): number | undefined => (value ? Number(value) : undefined);
+
+const presenceTtl = numberFrom(env.PRESENCE_TTL);
+const nodeTtl = numberFrom(env.NODE_TTL);
+const redis =
+  env.BROKER === 'memory'
+    ? undefined
+    : createRedisBroker({
+        ...(env.REDIS_URL ? { url: env.REDIS_URL } : {}),
+        ...(env.PUSH_REDIS_PREFIX ? { prefix: env.PUSH_REDIS_PREFIX } : {}),
+        ...(presenceTtl ? { presenceTtl, presenceSweepInterval: Math.max(50, presenceTtl / 4) } : {}),
+        ...(nodeTtl ? { nodeTtl } : {}),
+      });
+const broker = redis ?? createMemoryBroker();
+const http = createServer();
+const sessionTimeout = numberFrom(env.SESSION_TIMEOUT);
+const timeout = numberFrom(env.CONNECT_TIMEOUT);
+const push = createPushServer({
+  server: http,
+  path: '/push',
+  broker,
+  ...(sessionTimeout ? { sessionTimeout } : {}),
+  ...(timeout ? { timeout } : {}),
+  limits: { maxQueue: 100_000, maxConnections: 1_000_000 },
+});
+
+await redis?.ready();
+http.listen(Number(env.PORT ?? 0), '127.0.0.1', () => {
+  const address = http.address();
+  process.stdout.write(`ready ${typeof address === 'object' && address ? address.port : 0}\n`);
+});
+
+const shutdown = () => {
+  void push
+    .close()
+    .then(() => broker.close())
+    .finally(() => process.exit(0));
+};
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);

@@ -1,0 +1,7 @@
+import { definePackage } from '../../tooling/rollup.mjs';
+
+export default definePackage({
+  dir: import.meta.dirname,
+  entries: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  bins: ['cli'],
+});

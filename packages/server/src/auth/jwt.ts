@@ -1,0 +1,69 @@
+/** A ready `authenticate` hook that verifies a JWT sent as `ext.auth.token` in the handshake. */
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { PushServerError } from '../errors.js';
+import type { Authenticate, PushIdentity } from '../options.js';
+
+/** Options of {@link jwtAuthenticator}: give `secret` (HMAC) or `jwks` (a URL of a JWK set) or `key`. */
+export interface JwtAuthenticatorOptions {
+  /** Shared secret for HS256/384/512. */
+  secret?: string | Uint8Array;
+  /** URL of a JSON Web Key Set (fetched and cached by jose). */
+  jwks?: string | URL;
+  /** A key resolver or key of your own (e.g. from `importSPKI`). */
+  key?: JWTVerifyGetKey | CryptoKey | Uint8Array;
+  /** Expected `iss`. */
+  issuer?: string | string[];
+  /** Expected `aud`. */
+  audience?: string | string[];
+  /** Accepted algorithms. @defaultValue jose's default for the key type */
+  algorithms?: string[];
+  /** Allowed clock skew in seconds. @defaultValue 5 */
+  clockTolerance?: number;
+  /** Maps verified claims to the session identity. @defaultValue `{ id: sub, claims }` */
+  identity?: (claims: JWTPayload) => PushIdentity;
+}
+
+/**
+ * Builds an `authenticate` hook: the handshake must carry `ext: { auth: { token } }` with a JWT
+ * that verifies; the identity is `{ id: claims.sub, claims }`. Anything else is refused with
+ * `401::Authentication failed`.
+ * @example
+ * createPushServer({ server, authenticate: jwtAuthenticator({ secret: process.env.JWT_SECRET!, audience: 'push' }) });
+ */
+export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate {
+  const key: JWTVerifyGetKey | CryptoKey | Uint8Array =
+    options.key ??
+    (options.secret !== undefined
+      ? typeof options.secret === 'string'
+        ? new TextEncoder().encode(options.secret)
+        : options.secret
+      : options.jwks !== undefined
+        ? createRemoteJWKSet(new URL(options.jwks))
+        : (() => {
+            throw new PushServerError(
+              'invalid-option',
+              'jwtAuthenticator needs one of "secret", "jwks" or "key"',
+            );
+          })());
+  const toIdentity =
+    options.identity ?? ((claims: JWTPayload) => ({ ...(claims.sub ? { id: claims.sub } : {}), claims }));
+  return async (handshake) => {
+    const token = handshake.ext?.auth?.token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return undefined;
+    const verifyOptions = {
+      ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+      ...(options.audience !== undefined ? { audience: options.audience } : {}),
+      ...(options.algorithms !== undefined ? { algorithms: options.algorithms } : {}),
+      clockTolerance: options.clockTolerance ?? 5,
+    };
+    try {
+      const { payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, key, verifyOptions);
+      return toIdentity(payload);
+    } catch {
+      return undefined;
+    }
+  };
+}

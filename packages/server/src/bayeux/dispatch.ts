@@ -1,0 +1,87 @@
+/** Routes each message of a batch to the handler of its channel, in order. */
+import {
+  bayeuxErrors,
+  type ConnectRequest,
+  type DataMessage,
+  type DisconnectRequest,
+  type HandshakeRequest,
+  isMetaChannel,
+  META,
+  type Message,
+  type SubscribeRequest,
+  type UnsubscribeRequest,
+} from '@push/protocol';
+import { handleConnect } from './connect.js';
+import { type BatchContext, type BatchResult, failure } from './context.js';
+import { handleDisconnect } from './disconnect.js';
+import { handleHandshake } from './handshake.js';
+import { handlePublish } from './publish.js';
+import { handleSubscribe } from './subscribe.js';
+import { handleUnsubscribe } from './unsubscribe.js';
+
+type Handler = (ctx: BatchContext, message: Message, result: BatchResult) => void | Promise<void>;
+
+const META_HANDLERS: Record<string, Handler> = {
+  [META.handshake]: (ctx, m, r) => handleHandshake(ctx, m as HandshakeRequest, r),
+  [META.connect]: (ctx, m, r) => handleConnect(ctx, m as ConnectRequest, r),
+  [META.subscribe]: (ctx, m, r) => handleSubscribe(ctx, m as SubscribeRequest, r),
+  [META.unsubscribe]: (ctx, m, r) => handleUnsubscribe(ctx, m as UnsubscribeRequest, r),
+  [META.disconnect]: (ctx, m, r) => handleDisconnect(ctx, m as DisconnectRequest, r),
+};
+
+/**
+ * Processes a decoded batch. Never throws for bad input: every problem becomes a failed reply.
+ * @example const result = await processBatch(ctx, decodeBatch(body));
+ */
+export async function processBatch(ctx: BatchContext, messages: readonly Message[]): Promise<BatchResult> {
+  const result: BatchResult = {
+    replies: [],
+    deliveries: [],
+    hold: undefined,
+    session: undefined,
+    connectionType: undefined,
+    after: [],
+  };
+  ctx.engine.metrics.messagesIn += messages.length;
+  for (const message of messages) {
+    try {
+      const handler = META_HANDLERS[message.channel];
+      if (handler) await handler(ctx, message, result);
+      else if (isMetaChannel(message.channel)) {
+        result.replies.push(
+          failure(message, bayeuxErrors.channelForbidden(message.channel, 'Unknown meta channel')),
+        );
+      } else await handlePublish(ctx, message as DataMessage, result);
+    } catch (error) {
+      result.replies.push(failureFor(message, error));
+    }
+  }
+  return result;
+}
+
+/**
+ * The failed reply to a message whose handling threw: `503` with advice to retry for a passing
+ * failure (a broker error with `retriable: true`, e.g. Redis unreachable), else `500`.
+ */
+export function failureFor(message: Message, error: unknown): ReturnType<typeof failure> {
+  if (isRetriable(error))
+    return failure(message, bayeuxErrors.unavailable('Server unavailable: try again'), RETRY_SOON);
+  return failure(message, bayeuxErrors.serverError());
+}
+
+/** True for errors that say trying again later may succeed (`retriable: true`, as RedisBrokerError). */
+export function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+}
+
+const RETRY_SOON = Object.freeze({ reconnect: 'retry', interval: 1000 } as const);
+
+/** The reply to a batch the server could not read at all (bad JSON, not an array, too large). */
+export function unreadableBatchReply(error: string): Message {
+  return {
+    channel: '/meta/unsuccessful',
+    successful: false,
+    error,
+    advice: { reconnect: 'retry', interval: 0 },
+  };
+}

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from './cli.js';
+
+describe('push-server CLI', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+    stop = undefined;
+    vi.restoreAllMocks();
+  });
+
+  it('serves the transports on --path and guards HTTP publish with --publish-key', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    stop = await main(['--port', '0', '--host', '127.0.0.1', '--path', '/rt', '--publish-key', 'k']);
+    const url = /listening on (\S+)/.exec(lines.join(''))![1]!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rt$/);
+    const handshake = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'] },
+      ]),
+    });
+    expect((await handshake.json())[0]).toMatchObject({ successful: true });
+    const publish = (headers: Record<string, string>) =>
+      fetch(`${url}/publish`, { method: 'POST', headers, body: JSON.stringify({ channel: '/a', data: 1 }) });
+    expect((await publish({})).status).toBe(401);
+    expect((await publish({ 'x-push-key': 'k' })).status).toBe(200);
+  });
+
+  it('rejects a bad --port with a clear message', async () => {
+    await expect(main(['--port', 'eighty'])).rejects.toThrow('--port must be 0-65535, got eighty');
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * `push-server --port N --path /push [--host H] [--redis URL] [--publish-key KEY] [--jsonp]`:
+ * a thin shell that runs `createPushServer` on a node:http server.
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { ConnectionType } from '@push/protocol';
+import type { Broker } from './broker/types.js';
+import { createPushServer } from './server.js';
+
+const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY] [--jsonp]
+
+  --port N            port to listen on (default 8080; 0 picks a free one)
+  --host H            interface to bind (default all)
+  --path P            path prefix of every transport (default /push)
+  --redis URL         share fan-out, history and presence through Redis (needs @push/redis)
+  --publish-key KEY   require KEY on POST {path}/publish (or set PUSH_PUBLISH_KEY)
+  --jsonp             also offer callback-polling (JSONP)
+`;
+
+/** Loads the Redis broker, or explains what is missing. */
+async function loadRedisBroker(url: string): Promise<Broker> {
+  const specifier = '@push/redis';
+  let module: { createRedisBroker?: (options: { url: string }) => Broker | Promise<Broker> };
+  try {
+    module = (await import(specifier)) as typeof module;
+  } catch (error) {
+    throw new Error(
+      `--redis needs the @push/redis package, which could not be loaded (${(error as Error).message}). Install it: npm install @push/redis`,
+    );
+  }
+  if (typeof module.createRedisBroker !== 'function') {
+    throw new Error(
+      '@push/redis was found but does not export createRedisBroker({ url }); update it to a matching version',
+    );
+  }
+  return module.createRedisBroker({ url });
+}
+
+/** Runs the CLI with `argv` (without node and script). Resolves once listening; returns the stopper. */
+export async function main(argv: string[]): Promise<() => Promise<void>> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string' },
+      path: { type: 'string', default: '/push' },
+      redis: { type: 'string' },
+      'publish-key': { type: 'string' },
+      jsonp: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return async () => {};
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0-65535, got ${values.port}`);
+  const broker = values.redis ? await loadRedisBroker(values.redis) : undefined;
+  const transports: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
+  if (values.jsonp) transports.push('callback-polling');
+  const http = createServer();
+  const push = createPushServer({
+    server: http,
+    path: values.path,
+    transports,
+    ...(broker ? { broker } : {}),
+    publishKey: values['publish-key'] ?? process.env.PUSH_PUBLISH_KEY,
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, values.host, () => resolve());
+  });
+  const address = http.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  process.stdout.write(
+    `push-server listening on http://${values.host ?? 'localhost'}:${actual}${push.path}${broker ? ' (redis broker)' : ''}\n`,
+  );
+  return async () => {
+    await push.close();
+    if (broker) await broker.close();
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  };
+}
+
+const isEntry = (() => {
+  const script = process.argv[1] ?? '';
+  return /(?:^|[\\/])(?:cli\.(?:js|cjs|ts)|push-server)$/.test(script);
+})();
+
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (stop) => {
+      const shutdown = () => {
+        stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    },
+    (error: unknown) => {
+      process.stderr.write(`push-server: ${(error as Error).message}\n\n${USAGE}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from './clock.js';
+import { Deadlines } from './deadlines.js';
+
+/** A manual clock: `advance` fires due timers in time order. */
+function manualClock() {
+  let now = 0;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      timers.set(++seq, { at: now + ms, fn });
+      return seq;
+    },
+    clearTimeout: (handle) => void timers.delete(handle as number),
+  };
+  const advance = (ms: number) => {
+    const target = now + ms;
+    for (;;) {
+      const due = [...timers].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      timers.delete(due[0]);
+      now = due[1].at;
+      due[1].fn();
+    }
+    now = target;
+  };
+  return { clock, advance, pending: () => timers.size };
+}
+
+describe('Deadlines', () => {
+  it('fires each target once at its deadline, in order, with one timer per duration', () => {
+    const { clock, advance, pending } = manualClock();
+    const deadlines = new Deadlines(clock);
+    const fired: string[] = [];
+    const target = (name: string) => ({ onDeadline: () => fired.push(name) });
+    deadlines.add(100, target('a'));
+    advance(10);
+    deadlines.add(100, target('b'));
+    deadlines.add(50, target('c'));
+    expect(pending()).toBe(2); // one per duration, not one per entry
+    advance(59);
+    expect(fired).toEqual(['c']);
+    advance(40);
+    expect(fired).toEqual(['c', 'a']);
+    advance(10);
+    expect(fired).toEqual(['c', 'a', 'b']);
+    expect(pending()).toBe(0);
+  });
+
+  it('never fires a cancelled deadline and stops its timer when nothing is left', () => {
+    const { clock, advance, pending } = manualClock();
+    const deadlines = new Deadlines(clock);
+    const fired: string[] = [];
+    const first = deadlines.add(100, { onDeadline: () => fired.push('first') });
+    advance(30);
+    deadlines.add(100, { onDeadline: () => fired.push('second') });
+    deadlines.cancel(first);
+    advance(100);
+    expect(fired).toEqual(['second']);
+    const last = deadlines.add(100, { onDeadline: () => fired.push('last') });
+    deadlines.cancel(last);
+    advance(100);
+    expect(fired).toEqual(['second']);
+    expect(pending()).toBe(0);
+  });
+
+  it('keeps up with many entries, cancelled and not', () => {
+    const { clock, advance } = manualClock();
+    const deadlines = new Deadlines(clock);
+    let count = 0;
+    for (let i = 0; i < 5000; i++) {
+      const d = deadlines.add(1000, { onDeadline: () => count++ });
+      if (i % 2 === 0) deadlines.cancel(d);
+      advance(1);
+    }
+    advance(1000);
+    expect(count).toBe(2500);
+  });
+});

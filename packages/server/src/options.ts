@@ -1,0 +1,182 @@
+/** Options of `createPushServer` and their defaults. */
+import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { ConnectionType, HandshakeRequest } from '@push/protocol';
+import type { Broker } from './broker/types.js';
+import { type Clock, systemClock } from './clock.js';
+import { PushServerError } from './errors.js';
+
+/** Who a session belongs to, as returned by `authenticate`. */
+export interface PushIdentity {
+  /** A stable user id, if there is one. */
+  id?: string;
+  [key: string]: unknown;
+}
+
+/** What `authenticate` learns about the request that carried the handshake. */
+export interface RequestInfo {
+  headers: IncomingHttpHeaders;
+  remoteAddress: string | undefined;
+  /** The connection type the handshake arrived on (`websocket` or an HTTP one). */
+  transport: ConnectionType;
+}
+
+/** Actions `authorize` is asked about. `presence` covers entering a channel's presence set. */
+export type AuthorizeAction = 'subscribe' | 'publish' | 'presence';
+
+/**
+ * Decides who a handshake belongs to. Return an identity to accept, `null`/`undefined` to refuse
+ * with `401::Authentication failed`. Throwing refuses too (the message is not sent to the client).
+ */
+export type Authenticate = (
+  handshake: HandshakeRequest,
+  request: RequestInfo,
+) => PushIdentity | null | undefined | Promise<PushIdentity | null | undefined>;
+
+/** Decides whether `identity` may do `action` on `channel` (a pattern for subscribe). */
+export type Authorize = (
+  identity: PushIdentity,
+  action: AuthorizeAction,
+  channel: string,
+) => boolean | Promise<boolean>;
+
+/** Limits; each refusal is a Bayeux error (413, 429 or 503). */
+export interface PushLimits {
+  /** Largest batch (HTTP body, WebSocket frame, JSONP `message`) in bytes. @defaultValue 262_144 */
+  maxMessageBytes?: number;
+  /** Subscriptions per client. @defaultValue 1_000 */
+  maxSubscriptions?: number;
+  /** Messages queued for one client before it is cut off. @defaultValue 1_000 */
+  maxQueue?: number;
+  /** Concurrent sessions. @defaultValue 100_000 */
+  maxConnections?: number;
+  /** Bytes buffered on one socket before the server stops writing to it. @defaultValue 1_048_576 */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * Options of `createPushServer`.
+ * @example
+ * createPushServer({ server, path: '/push', publishKey: process.env.PUSH_KEY, limits: { maxQueue: 500 } });
+ */
+export interface PushServerOptions {
+  /** The node:http or node:https server to attach to. Omit to use `handler`/`handleUpgrade` yourself. */
+  server?: HttpServer | HttpsServer;
+  /** The path prefix every transport lives under. @defaultValue '/push' */
+  path?: string;
+  /** Cross-process fan-out, history and presence. @defaultValue an in-memory broker */
+  broker?: Broker;
+  /** History bounds of the default in-memory broker. */
+  history?: { maxCount?: number; maxAge?: number };
+  /**
+   * Connection types offered in the handshake.
+   * @defaultValue ['websocket', 'eventsource', 'long-polling', 'iframe'] (`callback-polling` is off)
+   */
+  transports?: ConnectionType[];
+  /** Milliseconds a `/meta/connect` is held (advice.timeout). @defaultValue 30_000 */
+  timeout?: number;
+  /** Milliseconds the client waits between connects (advice.interval). @defaultValue 0 */
+  interval?: number;
+  /**
+   * Plain polling: when set, HTTP clients are advised `timeout: 0, interval: pollingInterval`
+   * and connects are answered at once. Clients that send `advice.timeout: 0` are honoured anyway.
+   */
+  pollingInterval?: number;
+  /** Milliseconds a session lives without any request from its client. @defaultValue 60_000 */
+  sessionTimeout?: number;
+  /**
+   * Milliseconds between SSE heartbeat comments / iframe heartbeat calls. `@push/client` declares a
+   * stream dead after 25 s of silence, so keep this well below that. @defaultValue 10_000
+   */
+  heartbeatInterval?: number;
+  /** Limits per client and per server. */
+  limits?: PushLimits;
+  /** Allowed `Origin`s for WebSocket and CORS (exact origins or a predicate). @defaultValue any */
+  origins?: readonly string[] | ((origin: string) => boolean);
+  /** Handshake authentication hook (see `jwtAuthenticator`). @defaultValue everyone is `{}` */
+  authenticate?: Authenticate;
+  /** Subscribe/publish/presence authorization hook. @defaultValue everything allowed */
+  authorize?: Authorize;
+  /** Key required by `POST {path}/publish` (Bearer or `x-push-key`). @defaultValue none: open */
+  publishKey?: string;
+  /** Time source for session expiry, held connects and heartbeats. @defaultValue the system clock */
+  clock?: Clock;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  path: string;
+  transports: ReadonlySet<ConnectionType>;
+  transportList: ConnectionType[];
+  timeout: number;
+  interval: number;
+  pollingInterval: number | undefined;
+  sessionTimeout: number;
+  heartbeatInterval: number;
+  limits: Required<PushLimits>;
+  isOriginAllowed: (origin: string | undefined) => boolean;
+  authenticate: Authenticate | undefined;
+  authorize: Authorize | undefined;
+  publishKey: string | undefined;
+  clock: Clock;
+}
+
+const DEFAULT_TRANSPORTS: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new PushServerError(
+      'invalid-option',
+      `Option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Validates options and fills in defaults. Throws `PushServerError('invalid-option')`. */
+export function resolveOptions(options: PushServerOptions): ResolvedOptions {
+  const path = (options.path ?? '/push').replace(/\/+$/, '');
+  if (!path.startsWith('/') || path.includes('?')) {
+    throw new PushServerError(
+      'invalid-option',
+      `Option path must start with "/" and hold no query, got ${options.path}`,
+    );
+  }
+  const transportList = [...(options.transports ?? DEFAULT_TRANSPORTS)];
+  if (transportList.length === 0)
+    throw new PushServerError('invalid-option', 'Option transports must name at least one transport');
+  const origins = options.origins;
+  const isOriginAllowed =
+    origins === undefined
+      ? () => true
+      : typeof origins === 'function'
+        ? (origin: string | undefined) => origin === undefined || origins(origin)
+        : (origin: string | undefined) => origin === undefined || origins.includes(origin);
+  const limits = options.limits ?? {};
+  return {
+    path: path === '' ? '/' : path,
+    transports: new Set(transportList),
+    transportList,
+    timeout: positive('timeout', options.timeout, 30_000, true),
+    interval: positive('interval', options.interval, 0, true),
+    pollingInterval:
+      options.pollingInterval === undefined
+        ? undefined
+        : positive('pollingInterval', options.pollingInterval, 0, true),
+    sessionTimeout: positive('sessionTimeout', options.sessionTimeout, 60_000),
+    heartbeatInterval: positive('heartbeatInterval', options.heartbeatInterval, 10_000),
+    limits: {
+      maxMessageBytes: positive('limits.maxMessageBytes', limits.maxMessageBytes, 256 * 1024),
+      maxSubscriptions: positive('limits.maxSubscriptions', limits.maxSubscriptions, 1_000),
+      maxQueue: positive('limits.maxQueue', limits.maxQueue, 1_000),
+      maxConnections: positive('limits.maxConnections', limits.maxConnections, 100_000),
+      maxBufferedBytes: positive('limits.maxBufferedBytes', limits.maxBufferedBytes, 1024 * 1024),
+    },
+    isOriginAllowed,
+    authenticate: options.authenticate,
+    authorize: options.authorize,
+    publishKey: options.publishKey,
+    clock: options.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { createDelivery, encodeMixedBatch, sseEventOf, wsFrameOf } from './delivery.js';
+import { DeliveryQueue } from './queue.js';
+
+const delivery = (offset: number) =>
+  createDelivery({ channel: '/q', data: { offset }, offset, epoch: 'e', time: 0 });
+
+describe('DeliveryQueue', () => {
+  it('never grows past its limit and reports overflow', () => {
+    const queue = new DeliveryQueue(2);
+    expect(queue.push(delivery(1))).toBe(true);
+    expect(queue.push(delivery(2))).toBe(true);
+    expect(queue.push(delivery(3))).toBe(false);
+    expect(queue.length).toBe(2);
+    expect(queue.unshift([delivery(0)])).toBe(false);
+    expect(queue.drain().map((d) => d.offset)).toEqual([1, 2]);
+    expect(queue.unshift([delivery(0)])).toBe(true);
+    expect(queue.drain().map((d) => d.offset)).toEqual([0]);
+  });
+});
+
+describe('Delivery', () => {
+  it('serializes once and shares the frames it builds', () => {
+    const d = delivery(7);
+    expect(JSON.parse(d.json)).toEqual({
+      channel: '/q',
+      data: { offset: 7 },
+      ext: { push: { offset: 7, epoch: 'e' } },
+    });
+    expect(wsFrameOf(d)).toBe(wsFrameOf(d));
+    expect(wsFrameOf(d).toString()).toBe(`[${d.json}]`);
+    expect(sseEventOf(d)).toBe(`id: 7\ndata: [${d.json}]\n\n`);
+    expect(
+      JSON.parse(encodeMixedBatch([{ channel: '/meta/connect', successful: true }], [d, delivery(8)])),
+    ).toHaveLength(3);
+  });
+});

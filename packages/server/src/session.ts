@@ -1,0 +1,293 @@
+/**
+ * One Bayeux client session: its subscriptions, its bounded queue, the connection or held
+ * `/meta/connect` its messages go out on, and the ack extension's batches.
+ */
+import type { ConnectionType, Message, Reply } from '@push/protocol';
+import type { Clock } from './clock.js';
+import type { Deadline, Deadlines, DeadlineTarget } from './deadlines.js';
+import type { Delivery } from './delivery.js';
+import type { PushIdentity } from './options.js';
+import { DeliveryQueue } from './queue.js';
+import type { Connection } from './transports/connection.js';
+
+/** Answers a held `/meta/connect` (long-polling response, WebSocket frame, JSONP body). */
+export interface ConnectResponder {
+  answerConnect(replies: Message[], deliveries: Delivery[]): void;
+}
+
+interface HeldConnect {
+  reply: Reply;
+  respond: ConnectResponder;
+  deadline: Deadline;
+}
+
+interface AckBatch {
+  batch: number;
+  deliveries: Delivery[];
+}
+
+/** What the ack extension tracks: batches numbered per connect reply, and those not yet acked. */
+interface AckBook {
+  counter: number;
+  /** Delivered on a stream since the last connect reply (they join its batch). */
+  open: Delivery[];
+  unacked: AckBatch[];
+  unackedCount: number;
+}
+
+/** What a session needs from the server around it. */
+export interface SessionHost {
+  readonly clock: Clock;
+  /** Shared timers for held connects (one per duration, not one per session). */
+  readonly deadlines: Deadlines;
+  /** Called when the client's queue (or unacked window) overflows: the host ends the session. */
+  overflow(session: Session): void;
+  /** Counts deliveries written to clients. */
+  delivered(count: number): void;
+}
+
+/** Why a session ended. */
+export type SessionEndReason = 'disconnect' | 'expired' | 'overflow' | 'server-close';
+
+/**
+ * A client session. Fan-out calls {@link deliver}; it never waits on the client's socket.
+ * @example
+ * session.deliver(delivery); // queued, then written or sent with the next connect reply
+ */
+export class Session implements DeadlineTarget {
+  readonly subscriptions = new Set<string>();
+  /** Channels this client entered presence on (allocated on first use: most clients never do). */
+  presence: Set<string> | undefined;
+  /** Current upstream/downstream connection type (for metrics). */
+  transport: ConnectionType | undefined;
+  lastSeen: number;
+  ackEnabled = false;
+  /** Fan-out stamp: a session matched by several patterns gets a message once. */
+  lastFanout = -1;
+  closed = false;
+  /** Live deliveries buffered per channel while history for a resume is being fetched. */
+  resuming: Map<string, Delivery[]> | undefined;
+
+  private readonly queue: DeliveryQueue;
+  private connection: Connection | undefined;
+  private held: HeldConnect | undefined;
+  private releaseScheduled = false;
+  private waitingUnblock = false;
+  /** Ack extension state, allocated for clients that use it. */
+  private ackBook: AckBook | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly identity: PushIdentity,
+    private readonly host: SessionHost,
+    private readonly maxQueue: number,
+  ) {
+    this.queue = new DeliveryQueue(maxQueue);
+    this.lastSeen = host.clock.now();
+  }
+
+  /** True while a `/meta/connect` is held open for this client. */
+  get isHeld(): boolean {
+    return this.held !== undefined;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** The current streaming connection, if any. */
+  get current(): Connection | undefined {
+    return this.connection;
+  }
+
+  touch(): void {
+    this.lastSeen = this.host.clock.now();
+  }
+
+  /** Queues a delivery and writes it as soon as the client's connection allows. */
+  deliver(delivery: Delivery): void {
+    if (this.closed) return;
+    if (this.resuming !== undefined) {
+      const buffer = this.resuming.get(delivery.channel);
+      if (buffer) {
+        buffer.push(delivery);
+        return;
+      }
+    }
+    const connection = this.connection;
+    // Fast path: an idle streaming connection gets the shared frame at once.
+    if (connection && this.queue.length === 0 && this.isEager(connection) && !connection.isBlocked()) {
+      connection.writeOne(delivery);
+      if (this.ackEnabled) this.acks().open.push(delivery);
+      this.host.delivered(1);
+      return;
+    }
+    if (!this.queue.push(delivery)) {
+      this.host.overflow(this);
+      return;
+    }
+    this.flush();
+  }
+
+  /** Writes what is queued if the connection can take it, or answers a held connect. */
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const connection = this.connection;
+    if (connection && this.isEager(connection)) {
+      if (connection.isBlocked()) {
+        this.waitForDrain(connection);
+        return;
+      }
+      const batch = this.queue.drain();
+      connection.write(batch);
+      if (this.ackEnabled) this.acks().open.push(...batch);
+      this.host.delivered(batch.length);
+      return;
+    }
+    if (this.held && !this.releaseScheduled) {
+      // Let messages published in the same tick share one response.
+      this.releaseScheduled = true;
+      setImmediate(() => {
+        this.releaseScheduled = false;
+        if (this.held && this.queue.length > 0) this.release();
+      });
+    }
+  }
+
+  /** Attaches a streaming connection (WebSocket, SSE, iframe); the previous one is closed. */
+  attach(connection: Connection, type: ConnectionType): void {
+    if (this.connection && this.connection !== connection) this.connection.close();
+    this.connection = connection;
+    this.transport = type;
+    this.flush();
+  }
+
+  /** Detaches `connection` if it is the current one (the socket closed). */
+  detach(connection: Connection): void {
+    if (this.connection === connection) this.connection = undefined;
+  }
+
+  /**
+   * Holds a `/meta/connect` until a message arrives or `timeoutMs` passes. A connect already held
+   * is answered at once (empty), as a client has one connect in flight at a time.
+   */
+  hold(reply: Reply, respond: ConnectResponder, timeoutMs: number): void {
+    if (this.held) this.release();
+    this.held = { reply, respond, deadline: this.host.deadlines.add(timeoutMs, this) };
+    const connection = this.connection;
+    const eager = connection !== undefined && this.isEager(connection);
+    if (this.queue.length > 0 && !eager) this.release();
+    else if (eager) this.flush();
+  }
+
+  /** The held connect's time is up: answer it (empty, or with what is queued). */
+  onDeadline(): void {
+    this.release();
+  }
+
+  /** Forgets a held connect whose request went away (the client closed it). */
+  dropHeld(respond: ConnectResponder): void {
+    if (this.held?.respond !== respond) return;
+    this.host.deadlines.cancel(this.held.deadline);
+    this.held = undefined;
+    this.touch();
+  }
+
+  /** Answers the held connect now with whatever is queued (or an overriding reply). */
+  release(override?: Reply): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    this.host.deadlines.cancel(held.deadline);
+    this.touch();
+    if (override) {
+      held.respond.answerConnect([override], []);
+      return;
+    }
+    const connection = this.connection;
+    const deliveries = connection && this.isEager(connection) ? [] : this.queue.drain();
+    held.respond.answerConnect([this.completeConnectReply(held.reply, deliveries)], deliveries);
+    this.host.delivered(deliveries.length);
+  }
+
+  /**
+   * Answers a connect at once (plain polling, stream transports): queued messages ride along
+   * unless they go out on a stream.
+   */
+  answerNow(reply: Reply): { replies: Message[]; deliveries: Delivery[] } {
+    const connection = this.connection;
+    const deliveries = connection && this.isEager(connection) ? [] : this.queue.drain();
+    this.host.delivered(deliveries.length);
+    return { replies: [this.completeConnectReply(reply, deliveries)], deliveries };
+  }
+
+  /** Piggyback: queued messages that may ride on the response to any HTTP request. */
+  takePiggyback(): Delivery[] {
+    if (this.ackEnabled || this.queue.length === 0) return [];
+    const connection = this.connection;
+    if (connection && this.isEager(connection)) return [];
+    const deliveries = this.queue.drain();
+    this.host.delivered(deliveries.length);
+    return deliveries;
+  }
+
+  /**
+   * Ack extension: the client confirmed every batch up to `batch`. Batches sent after it never
+   * arrived: they are queued again, in order, to go out once more.
+   */
+  acknowledge(batch: number): void {
+    const missed: Delivery[] = [];
+    const book = this.acks();
+    for (const entry of book.unacked) if (entry.batch > batch) missed.push(...entry.deliveries);
+    book.unacked = [];
+    book.unackedCount = 0;
+    if (missed.length > 0 && !this.queue.unshift(missed)) this.host.overflow(this);
+  }
+
+  /** Ends the session: answers a held connect with `final` (if given) and closes the connection. */
+  end(final?: Reply): void {
+    if (this.closed) return;
+    const wasHeld = this.held !== undefined;
+    // A held request is always answered, so no HTTP response or client is left hanging.
+    this.release(final);
+    this.closed = true;
+    if (final && !wasHeld && this.connection) this.connection.writeBatch([final], []);
+    this.connection?.close();
+    this.connection = undefined;
+    this.queue.clear();
+    this.resuming = undefined;
+    this.ackBook = undefined;
+  }
+
+  private acks(): AckBook {
+    this.ackBook ??= { counter: 0, open: [], unacked: [], unackedCount: 0 };
+    return this.ackBook;
+  }
+
+  private isEager(connection: Connection): boolean {
+    return !(this.ackEnabled && connection.type === 'websocket');
+  }
+
+  private completeConnectReply(reply: Reply, deliveries: Delivery[]): Reply {
+    if (!this.ackEnabled) return reply;
+    const book = this.acks();
+    const batch = ++book.counter;
+    const sent = book.open.length > 0 ? [...book.open, ...deliveries] : deliveries;
+    book.open = [];
+    if (sent.length > 0) {
+      book.unacked.push({ batch, deliveries: sent });
+      book.unackedCount += sent.length;
+      if (book.unackedCount > this.maxQueue) queueMicrotask(() => this.host.overflow(this));
+    }
+    return { ...reply, ext: { ...reply.ext, ack: batch } };
+  }
+
+  private waitForDrain(connection: Connection): void {
+    if (this.waitingUnblock) return;
+    this.waitingUnblock = true;
+    connection.onceUnblocked(() => {
+      this.waitingUnblock = false;
+      this.flush();
+    });
+  }
+}

@@ -1,0 +1,25 @@
+/** The downstream side of a session: where the server writes messages for one client. */
+import type { ConnectionType, Message } from '@push/protocol';
+import type { Delivery } from '../delivery.js';
+
+/**
+ * A live channel to one client that can carry messages at any time: a WebSocket, an SSE stream,
+ * a forever-iframe. (Long-polling and JSONP have no Connection: they answer held requests.)
+ * A session with the ack extension still sends deliveries over a WebSocket only with
+ * `/meta/connect` replies, as CometD does, so every batch has a number the client can ack.
+ */
+export interface Connection {
+  readonly type: ConnectionType;
+  /** True while the socket holds more unsent bytes than allowed: the session queues instead. */
+  isBlocked(): boolean;
+  /** Calls `callback` once when the socket has drained below the limit (or is closed). */
+  onceUnblocked(callback: () => void): void;
+  /** Writes deliveries now. */
+  write(deliveries: readonly Delivery[]): void;
+  /** Writes one delivery now (the fan-out fast path: the shared, pre-encoded frame). */
+  writeOne(delivery: Delivery): void;
+  /** Writes replies, then deliveries, as one batch (connect replies, error notices). */
+  writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void;
+  /** Ends the connection. */
+  close(): void;
+}

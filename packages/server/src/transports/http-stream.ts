@@ -1,0 +1,130 @@
+/** A streaming HTTP response used as a session's connection (SSE and forever-iframe share it). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bayeuxErrors, type ConnectionType, type Message } from '@push/protocol';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Delivery } from '../delivery.js';
+import type { Engine } from '../engine.js';
+import type { Connection } from './connection.js';
+
+/** How a stream transport frames what it writes. */
+export interface StreamFraming {
+  one(delivery: Delivery): string;
+  deliveries(deliveries: readonly Delivery[]): string;
+  batch(replies: readonly Message[], deliveries: readonly Delivery[]): string;
+  heartbeat(): string;
+}
+
+/** A long-lived HTTP response: writes never block; `res.write() === false` means wait for `drain`. */
+export class HttpStreamConnection implements Connection {
+  private heartbeat: TimerHandle | undefined;
+
+  constructor(
+    readonly type: ConnectionType,
+    private readonly res: ServerResponse,
+    private readonly framing: StreamFraming,
+    private readonly options: { clock: Clock; heartbeatInterval: number; maxBufferedBytes: number },
+  ) {
+    this.scheduleHeartbeat();
+    res.on('close', () => this.stopHeartbeat());
+  }
+
+  get open(): boolean {
+    return !this.res.writableEnded && !this.res.destroyed;
+  }
+
+  isBlocked(): boolean {
+    return this.res.writableNeedDrain || this.res.writableLength > this.options.maxBufferedBytes;
+  }
+
+  onceUnblocked(callback: () => void): void {
+    let done = false;
+    const fire = () => {
+      if (done) return;
+      done = true;
+      this.res.off('drain', fire);
+      this.res.off('close', fire);
+      callback();
+    };
+    this.res.on('drain', fire);
+    this.res.on('close', fire);
+  }
+
+  writeOne(delivery: Delivery): void {
+    if (this.open) this.res.write(this.framing.one(delivery));
+  }
+
+  write(deliveries: readonly Delivery[]): void {
+    if (this.open) this.res.write(this.framing.deliveries(deliveries));
+  }
+
+  writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void {
+    if (this.open) this.res.write(this.framing.batch(replies, deliveries));
+  }
+
+  close(): void {
+    this.stopHeartbeat();
+    if (!this.open) return;
+    if (this.isBlocked()) this.res.destroy();
+    else this.res.end();
+  }
+
+  private scheduleHeartbeat(): void {
+    this.heartbeat = this.options.clock.setTimeout(() => {
+      if (!this.open) return;
+      if (!this.isBlocked()) this.res.write(this.framing.heartbeat());
+      this.scheduleHeartbeat();
+    }, this.options.heartbeatInterval);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== undefined) this.options.clock.clearTimeout(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+}
+
+/** What a stream carries when it cannot serve the client: a failed connect, handshake again. */
+export function streamRefusal(error: string): Message {
+  return {
+    channel: '/meta/connect',
+    successful: false,
+    error,
+    advice: { reconnect: 'handshake', interval: 0 },
+  };
+}
+
+/**
+ * Serves a stream GET whose opening is written: the response becomes the connection of the
+ * client's session here, or of its session on another node (shared sessions); when no node knows
+ * the client, `fail` ends the stream with the reason.
+ */
+export async function attachStream(
+  engine: Engine,
+  req: IncomingMessage,
+  res: ServerResponse,
+  type: ConnectionType,
+  clientId: string,
+  framing: StreamFraming,
+  fail: (error: string) => void,
+): Promise<void> {
+  const session = engine.registry.get(clientId);
+  const owner = session ? undefined : await engine.relay?.ownerOf(clientId);
+  if (!session && owner === undefined) {
+    fail(engine.registry.tombstone(clientId) ?? bayeuxErrors.unknownClient());
+    return;
+  }
+  const { clock, heartbeatInterval, limits } = engine.options;
+  const connection = new HttpStreamConnection(type, res, framing, {
+    clock,
+    heartbeatInterval,
+    maxBufferedBytes: limits.maxBufferedBytes,
+  });
+  req.socket.setNoDelay(true);
+  if (!session) {
+    // The session lives on another node: this socket becomes its connection there.
+    if (owner !== undefined) engine.relay?.attachRemote(owner, clientId, type, connection, res, fail);
+    return;
+  }
+  res.on('close', () => session.detach(connection));
+  session.touch();
+  session.attach(connection, type);
+}
