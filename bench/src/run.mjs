@@ -355,9 +355,10 @@ async function saturationRound(ctx, k) {
     serverCpuPct: (100 * cpuUs(sat.cpu)) / sat.wallUs,
     subsCpuPct: (100 * (cpuUs(m1.cpu) - cpuUs(m0.cpu))) / (m1.t - m0.t),
     subsCpuPerDelivery: (cpuUs(m1.cpu) - cpuUs(m0.cpu)) / Math.max(1, m1.total - m0.total),
+    // Deliveries per WebSocket frame or HTTP request (SSE streams count neither): batching.
     perRequest:
-      m1.httpRequests > m0.httpRequests
-        ? (m1.total - m0.total) / (m1.httpRequests - m0.httpRequests)
+      m1.httpRequests + m1.wsFrames > m0.httpRequests + m0.wsFrames
+        ? (m1.total - m0.total) / (m1.httpRequests + m1.wsFrames - m0.httpRequests - m0.wsFrames)
         : Number.NaN,
     hostBusyPct: (100 * (host1.busy - host0.busy)) / (host1.total - host0.total),
     drained: sat.drained,
@@ -462,7 +463,7 @@ function table(rows) {
     'server CPU %',
     'subs CPU %',
     'subs CPU µs/delivery',
-    'deliveries/HTTP request',
+    'deliveries/frame or request',
     'host busy %',
     'check',
   ];
@@ -654,7 +655,7 @@ ${table(rows)}
 
 Ratios are to the \`ref\` row of the same run: the ws floor for websocket, Socket.IO and Faye rows, the SSE floor for eventsource rows, Socket.IO polling for our long-polling.
 † contended: in its best round neither the server nor the subscriber process got ${CONTENDED_PCT}% of a core (other work on the machine set the pace); its deliveries/s and latency say little, CPU/delivery and memory still hold. Rerun on a quiet machine.
-CPU % columns: share of one core used by the server / subscriber process in the best saturation round; a subscriber process near 100% means the clients, not the server, set the pace (then compare server CPU µs/delivery). host busy %: the whole machine, all cores. deliveries/HTTP request: for polling transports, how many deliveries each poll/POST carried on average (batching).
+CPU % columns: share of one core used by the server / subscriber process in the best saturation round; a subscriber process near 100% means the clients, not the server, set the pace (then compare server CPU µs/delivery). host busy %: the whole machine, all cores. deliveries/frame or request: how many deliveries each WebSocket frame or HTTP poll/POST carried on average in the best round (batching: the ws floor and Socket.IO send one frame per message; Bayeux sends message arrays, and @push/server puts the messages published in one tick into one frame per subscriber, built once and shared).
 
 ## Targets (issue 4)
 

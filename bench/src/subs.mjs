@@ -105,6 +105,8 @@ const agent = new http.Agent({
 });
 
 let httpRequests = 0;
+/** WebSocket frames received (to report how many deliveries each carried). */
+let wsFrames = 0;
 
 function request(method, path, body, headers = {}) {
   httpRequests++;
@@ -438,6 +440,7 @@ const kinds = {
       ws.on('open', resolve);
       ws.on('error', reject);
       ws.on('message', (buf) => {
+        wsFrames++;
         try {
           deliver(i, JSON.parse(buf));
         } catch {
@@ -461,6 +464,7 @@ const kinds = {
       closers.push(() => ws.terminate());
       ws.on('error', reject);
       ws.on('message', (buf) => {
+        wsFrames++;
         const s = buf.toString();
         const type = s.charCodeAt(0);
         if (type === 52 /* '4' message */) {
@@ -541,6 +545,7 @@ const kinds = {
         ]),
       );
       ws.on('message', (buf) => {
+        wsFrames++;
         let parsed;
         try {
           parsed = JSON.parse(buf);
@@ -750,7 +755,15 @@ function finish(last) {
 
 process.on('message', async (msg) => {
   if (msg.cmd === 'mark') {
-    process.send({ type: 'mark', name: msg.name, cpu: process.cpuUsage(), t: nowUs(), total, httpRequests });
+    process.send({
+      type: 'mark',
+      name: msg.name,
+      cpu: process.cpuUsage(),
+      t: nowUs(),
+      total,
+      httpRequests,
+      wsFrames,
+    });
   } else if (msg.cmd === 'lat') {
     // Latency percentiles of the samples since the last 'lat' (one latency round), then reset.
     const sorted = lat.slice(0, nLat).sort();

@@ -18,6 +18,35 @@ export interface Delivery {
   wsFrame?: Buffer;
   /** Cached SSE event, built on first use. */
   sseEvent?: string;
+  /** The last run of deliveries starting with this one that got a shared frame (see {@link runFrameOf}). */
+  run?: DeliveryRun;
+}
+
+/**
+ * Deliveries that went out together, as one frame, to one subscriber. Messages published in one
+ * tick reach every subscriber of their channel as the same run, so its frame is built once and
+ * shared, like the frame of a single delivery.
+ */
+interface DeliveryRun {
+  readonly deliveries: readonly Delivery[];
+  ws?: Buffer;
+  sse?: string;
+}
+
+/** The cached run of `deliveries` (kept on its first delivery), replacing a different one. */
+function runOf(deliveries: readonly Delivery[]): DeliveryRun {
+  const first = deliveries[0]!;
+  const cached = first.run;
+  if (cached && sameDeliveries(cached.deliveries, deliveries)) return cached;
+  const run: DeliveryRun = { deliveries: [...deliveries] };
+  first.run = run;
+  return run;
+}
+
+function sameDeliveries(a: readonly Delivery[], b: readonly Delivery[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Builds the delivered Bayeux message of a broker message: data plus `ext.push` offset and epoch. */
@@ -35,6 +64,26 @@ export function createDelivery(source: BrokerMessage): Delivery {
 export function wsFrameOf(delivery: Delivery): Buffer {
   delivery.wsFrame ??= Buffer.from(`[${delivery.json}]`);
   return delivery.wsFrame;
+}
+
+/** One WebSocket frame carrying several deliveries, shared by subscribers that get the same run. */
+export function wsRunFrameOf(deliveries: readonly Delivery[]): Buffer {
+  if (deliveries.length === 1) return wsFrameOf(deliveries[0]!);
+  const run = runOf(deliveries);
+  run.ws ??= Buffer.from(encodeMixedBatch([], deliveries));
+  return run.ws;
+}
+
+/** The SSE events of several deliveries as one write, shared by subscribers that get the same run. */
+export function sseRunOf(deliveries: readonly Delivery[]): string {
+  if (deliveries.length === 1) return sseEventOf(deliveries[0]!);
+  const run = runOf(deliveries);
+  if (run.sse === undefined) {
+    let events = '';
+    for (const delivery of deliveries) events += sseEventOf(delivery);
+    run.sse = events;
+  }
+  return run.sse;
 }
 
 /** The SSE event for one delivery (`id:` is the channel offset), shared by every subscriber. */

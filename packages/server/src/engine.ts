@@ -61,6 +61,8 @@ export class Engine implements SessionHost {
   readonly events = new EventEmitter<PushServerEvents>();
   readonly services = new Map<string, ServiceHandler>();
   private fanoutSeq = 0;
+  /** Sessions with deliveries to write at the end of this tick (see flushSoon). */
+  private toFlush: Session[] = [];
   private readonly offBroker: () => void;
 
   constructor(
@@ -147,6 +149,17 @@ export class Engine implements SessionHost {
   delivered(count: number): void {
     this.metrics.messagesOut += count;
   }
+
+  /** SessionHost: one microtask writes every session's deliveries of this tick. */
+  flushSoon(session: Session): void {
+    if (this.toFlush.push(session) === 1) queueMicrotask(this.flushSessions);
+  }
+
+  private readonly flushSessions = (): void => {
+    const sessions = this.toFlush;
+    this.toFlush = [];
+    for (const session of sessions) session.flush();
+  };
 
   async leavePresence(session: Session, channel: string): Promise<void> {
     session.presence?.delete(channel);

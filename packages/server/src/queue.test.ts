@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createDelivery, encodeMixedBatch, sseEventOf, wsFrameOf } from './delivery.js';
+import {
+  createDelivery,
+  encodeMixedBatch,
+  sseEventOf,
+  sseRunOf,
+  wsFrameOf,
+  wsRunFrameOf,
+} from './delivery.js';
 import { DeliveryQueue } from './queue.js';
 
 const delivery = (offset: number) =>
@@ -33,5 +40,24 @@ describe('Delivery', () => {
     expect(
       JSON.parse(encodeMixedBatch([{ channel: '/meta/connect', successful: true }], [d, delivery(8)])),
     ).toHaveLength(3);
+  });
+});
+
+describe('runs of deliveries', () => {
+  it('share one frame between subscribers that get the same deliveries, and only them', () => {
+    const [a, b, c] = [delivery(1), delivery(2), delivery(3)];
+    const frame = wsRunFrameOf([a, b, c]);
+    expect(wsRunFrameOf([a, b, c])).toBe(frame);
+    expect(JSON.parse(frame.toString()).map((m: { data: unknown }) => m.data)).toEqual([
+      { offset: 1 },
+      { offset: 2 },
+      { offset: 3 },
+    ]);
+    // Same first and last, different middle: a different run.
+    const other = wsRunFrameOf([a, delivery(9), c]);
+    expect(JSON.parse(other.toString())[1].data).toEqual({ offset: 9 });
+    expect(wsRunFrameOf([a])).toBe(wsFrameOf(a));
+    expect(sseRunOf([a, b])).toBe(sseEventOf(a) + sseEventOf(b));
+    expect(sseRunOf([b])).toBe(sseEventOf(b));
   });
 });

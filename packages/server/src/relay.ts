@@ -84,10 +84,6 @@ class RemoteConnection implements Connection {
     });
   }
 
-  writeOne(delivery: Delivery): void {
-    this.write([delivery]);
-  }
-
   writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void {
     if (this.closed) return;
     this.relay.send(this.node, {

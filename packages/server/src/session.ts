@@ -44,6 +44,11 @@ export interface SessionHost {
   overflow(session: Session): void;
   /** Counts deliveries written to clients. */
   delivered(count: number): void;
+  /**
+   * Calls `session.flush()` once the current tick's fan-outs are done, so messages published
+   * together leave in one frame (shared by every subscriber that gets the same ones).
+   */
+  flushSoon(session: Session): void;
 }
 
 /** Why a session ended. */
@@ -114,16 +119,14 @@ export class Session implements DeadlineTarget {
         return;
       }
     }
-    const connection = this.connection;
-    // Fast path: an idle streaming connection gets the shared frame at once.
-    if (connection && this.queue.length === 0 && this.isEager(connection) && !connection.isBlocked()) {
-      connection.writeOne(delivery);
-      if (this.ackEnabled) this.acks().open.push(delivery);
-      this.host.delivered(1);
-      return;
-    }
     if (!this.queue.push(delivery)) {
       this.host.overflow(this);
+      return;
+    }
+    const connection = this.connection;
+    // A stream writes at the end of the tick: the first delivery queued asks for the flush.
+    if (connection && this.isEager(connection)) {
+      if (this.queue.length === 1) this.host.flushSoon(this);
       return;
     }
     this.flush();
@@ -247,6 +250,8 @@ export class Session implements DeadlineTarget {
   /** Ends the session: answers a held connect with `final` (if given) and closes the connection. */
   end(final?: Reply): void {
     if (this.closed) return;
+    // Deliveries of this tick still waiting for their flush go out before the stream closes.
+    if (this.connection && this.isEager(this.connection)) this.flush();
     const wasHeld = this.held !== undefined;
     // A held request is always answered, so no HTTP response or client is left hanging.
     this.release(final);

@@ -74,6 +74,8 @@ export async function handshake(
 /** A WebSocket Bayeux client that records every message received. */
 export class WsClient {
   readonly received: Message[] = [];
+  /** Every frame as it arrived (one JSON array of messages each). */
+  readonly frames: Message[][] = [];
   clientId = '';
   private waiters: Array<() => void> = [];
   private seq = 0;
@@ -81,6 +83,7 @@ export class WsClient {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const batch = JSON.parse(data.toString()) as Message[];
+      this.frames.push(batch);
       this.received.push(...batch);
       for (const waiter of this.waiters.splice(0)) waiter();
     });

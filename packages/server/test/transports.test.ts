@@ -49,6 +49,21 @@ describe('websocket', () => {
     expect(server.push.metrics().connections.websocket).toBe(1);
   });
 
+  it('sends messages published in one tick as one frame, in order, to every subscriber', async () => {
+    const a = await WsClient.open(server.wsUrl);
+    const b = await WsClient.open(server.wsUrl);
+    clients.push(a, b);
+    await a.start(['/tick']);
+    await b.start(['/*']);
+    await Promise.all([1, 2, 3].map((n) => server.push.publish('/tick', n)));
+    for (const client of [a, b]) {
+      await eventually(() => client.data('/tick').length === 3);
+      expect(client.data('/tick')).toEqual([1, 2, 3]);
+      const frame = client.frames.find((f) => f.some((m) => m.channel === '/tick'));
+      expect(frame?.map((m) => (m as { data: unknown }).data)).toEqual([1, 2, 3]);
+    }
+  });
+
   it('accepts a handshake over HTTP first and the connect over the socket (Faye style)', async () => {
     const clientId = await handshake(server.url, ['websocket']);
     const a = await WsClient.open(server.wsUrl);

@@ -14,10 +14,11 @@ export interface Connection {
   isBlocked(): boolean;
   /** Calls `callback` once when the socket has drained below the limit (or is closed). */
   onceUnblocked(callback: () => void): void;
-  /** Writes deliveries now. */
+  /**
+   * Writes deliveries now, as one frame where the framing allows (transports share the frame
+   * between subscribers that get the same deliveries: see `wsRunFrameOf`).
+   */
   write(deliveries: readonly Delivery[]): void;
-  /** Writes one delivery now (the fan-out fast path: the shared, pre-encoded frame). */
-  writeOne(delivery: Delivery): void;
   /** Writes replies, then deliveries, as one batch (connect replies, error notices). */
   writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void;
   /** Ends the connection. */

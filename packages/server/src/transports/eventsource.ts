@@ -6,17 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bayeuxErrors, encodeSseComment, encodeSseEvent, encodeSsePadding } from '@push/protocol';
-import { encodeMixedBatch, sseEventOf } from '../delivery.js';
+import { encodeMixedBatch, sseRunOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
 import { attachStream, type StreamFraming, streamRefusal } from './http-stream.js';
 
 const framing: StreamFraming = {
-  one: sseEventOf,
-  deliveries: (deliveries) => {
-    let out = '';
-    for (const delivery of deliveries) out += sseEventOf(delivery);
-    return out;
-  },
+  deliveries: sseRunOf,
   batch: (replies, deliveries) => encodeSseEvent({ data: encodeMixedBatch(replies, deliveries) }),
   heartbeat: () => encodeSseComment('heartbeat'),
 };

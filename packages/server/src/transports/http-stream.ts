@@ -8,7 +8,6 @@ import type { Connection } from './connection.js';
 
 /** How a stream transport frames what it writes. */
 export interface StreamFraming {
-  one(delivery: Delivery): string;
   deliveries(deliveries: readonly Delivery[]): string;
   batch(replies: readonly Message[], deliveries: readonly Delivery[]): string;
   heartbeat(): string;
@@ -47,10 +46,6 @@ export class HttpStreamConnection implements Connection {
     };
     this.res.on('drain', fire);
     this.res.on('close', fire);
-  }
-
-  writeOne(delivery: Delivery): void {
-    if (this.open) this.res.write(this.framing.one(delivery));
   }
 
   write(deliveries: readonly Delivery[]): void {

@@ -20,7 +20,6 @@ import { attachStream, type StreamFraming, streamRefusal } from './http-stream.j
 
 function framingFor(callback: string): StreamFraming {
   return {
-    one: (delivery) => encodeIframeChunk(callback, [delivery.message]),
     deliveries: (deliveries) =>
       encodeIframeChunk(
         callback,

@@ -9,7 +9,7 @@ import { bayeuxErrors, decodeBatch, type Message, ProtocolError } from '@push/pr
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { processBatch, unreadableBatchReply } from '../bayeux/dispatch.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { type Delivery, encodeMixedBatch, wsFrameOf } from '../delivery.js';
+import { type Delivery, encodeMixedBatch, wsRunFrameOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
 import type { ConnectResponder, Session } from '../session.js';
 import type { Connection } from './connection.js';
@@ -52,14 +52,8 @@ export class WebSocketConnection implements Connection, ConnectResponder {
     if (this.drainTimer === undefined) this.drainTimer = this.clock.setTimeout(check, 20);
   }
 
-  writeOne(delivery: Delivery): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(wsFrameOf(delivery), TEXT);
-  }
-
   write(deliveries: readonly Delivery[]): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (deliveries.length === 1) this.ws.send(wsFrameOf(deliveries[0]!), TEXT);
-    else this.ws.send(encodeMixedBatch([], deliveries));
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(wsRunFrameOf(deliveries), TEXT);
   }
 
   /** Answers the held `/meta/connect` (the socket is its own responder: no closure per connect). */
