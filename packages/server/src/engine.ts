@@ -106,7 +106,7 @@ export class Engine implements SessionHost {
   /** Ends a session everywhere: index, presence, registry; tells the client with `final` if given. */
   endSession(session: Session, reason: SessionEndReason, final?: Reply): void {
     if (session.closed) return;
-    for (const pattern of session.subscriptions) this.index.remove(pattern, session);
+    for (const pattern of session.subscriptions()) this.index.remove(pattern, session);
     session.end(final);
     this.registry.remove(session, reason, final?.error);
     for (const channel of session.presence ?? []) {

@@ -115,7 +115,7 @@ export class ServerMetrics {
     const connections: Partial<Record<ConnectionType, number>> = {};
     for (const session of this.source.sessions()) {
       sessions++;
-      subscriptions += session.subscriptions.size;
+      subscriptions += session.subscriptionCount;
       if (session.transport) connections[session.transport] = (connections[session.transport] ?? 0) + 1;
     }
     return {

@@ -1,12 +1,15 @@
 /** The per-client bounded queue (the Pushlet GuardedQueue idea): it never blocks, it overflows. */
 import type { Delivery } from './delivery.js';
 
+const EMPTY: Delivery[] = [];
+
 /**
  * A FIFO of deliveries with a hard bound. `push` returns false instead of growing past it,
  * and the owner decides what overflow means (the server cuts that one client off).
  */
 export class DeliveryQueue {
-  private items: Delivery[] = [];
+  /** Idle queues (most of them) share one empty array instead of holding their own. */
+  private items: Delivery[] = EMPTY;
 
   constructor(readonly limit: number) {}
 
@@ -17,7 +20,8 @@ export class DeliveryQueue {
   /** Appends; false when the queue is full (nothing is added). */
   push(delivery: Delivery): boolean {
     if (this.items.length >= this.limit) return false;
-    this.items.push(delivery);
+    if (this.items === EMPTY) this.items = [delivery];
+    else this.items.push(delivery);
     return true;
   }
 
@@ -31,11 +35,12 @@ export class DeliveryQueue {
   /** Removes and returns everything queued. */
   drain(): Delivery[] {
     const items = this.items;
-    this.items = [];
-    return items;
+    this.items = EMPTY;
+    // A caller may keep (and add to) what it drained: never hand out the shared empty array.
+    return items === EMPTY ? [] : items;
   }
 
   clear(): void {
-    this.items = [];
+    this.items = EMPTY;
   }
 }

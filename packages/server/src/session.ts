@@ -15,12 +15,6 @@ export interface ConnectResponder {
   answerConnect(replies: Message[], deliveries: Delivery[]): void;
 }
 
-interface HeldConnect {
-  reply: Reply;
-  respond: ConnectResponder;
-  deadline: Deadline;
-}
-
 interface AckBatch {
   batch: number;
   deliveries: Delivery[];
@@ -60,7 +54,11 @@ export type SessionEndReason = 'disconnect' | 'expired' | 'overflow' | 'server-c
  * session.deliver(delivery); // queued, then written or sent with the next connect reply
  */
 export class Session implements DeadlineTarget {
-  readonly subscriptions = new Set<string>();
+  /**
+   * Subscribed patterns: most clients hold one, kept as the string itself (a Set costs ~200 bytes
+   * per idle client); a Set from the second on.
+   */
+  private subs: string | Set<string> | undefined;
   /** Channels this client entered presence on (allocated on first use: most clients never do). */
   presence: Set<string> | undefined;
   /** Current upstream/downstream connection type (for metrics). */
@@ -75,7 +73,10 @@ export class Session implements DeadlineTarget {
 
   private readonly queue: DeliveryQueue;
   private connection: Connection | undefined;
-  private held: HeldConnect | undefined;
+  /** The held `/meta/connect`: its reply, who answers it and its deadline (set together). */
+  private heldReply: Reply | undefined;
+  private heldResponder: ConnectResponder | undefined;
+  private heldDeadline: Deadline | undefined;
   private releaseScheduled = false;
   private waitingUnblock = false;
   /** Ack extension state, allocated for clients that use it. */
@@ -91,9 +92,41 @@ export class Session implements DeadlineTarget {
     this.lastSeen = host.clock.now();
   }
 
+  get subscriptionCount(): number {
+    const subs = this.subs;
+    return subs === undefined ? 0 : typeof subs === 'string' ? 1 : subs.size;
+  }
+
+  /** The subscribed patterns. */
+  subscriptions(): Iterable<string> {
+    const subs = this.subs;
+    return subs === undefined ? [] : typeof subs === 'string' ? [subs] : subs;
+  }
+
+  isSubscribed(pattern: string): boolean {
+    const subs = this.subs;
+    return typeof subs === 'string' ? subs === pattern : subs?.has(pattern) === true;
+  }
+
+  addSubscription(pattern: string): void {
+    const subs = this.subs;
+    if (subs === undefined) this.subs = pattern;
+    else if (typeof subs !== 'string') subs.add(pattern);
+    else if (subs !== pattern) this.subs = new Set([subs, pattern]);
+  }
+
+  /** False when `pattern` was not subscribed. */
+  removeSubscription(pattern: string): boolean {
+    const subs = this.subs;
+    if (typeof subs !== 'string') return subs?.delete(pattern) === true;
+    if (subs !== pattern) return false;
+    this.subs = undefined;
+    return true;
+  }
+
   /** True while a `/meta/connect` is held open for this client. */
   get isHeld(): boolean {
-    return this.held !== undefined;
+    return this.heldResponder !== undefined;
   }
 
   get queued(): number {
@@ -147,12 +180,12 @@ export class Session implements DeadlineTarget {
       this.host.delivered(batch.length);
       return;
     }
-    if (this.held && !this.releaseScheduled) {
+    if (this.heldResponder && !this.releaseScheduled) {
       // Let messages published in the same tick share one response.
       this.releaseScheduled = true;
       setImmediate(() => {
         this.releaseScheduled = false;
-        if (this.held && this.queue.length > 0) this.release();
+        if (this.heldResponder && this.queue.length > 0) this.release();
       });
     }
   }
@@ -175,8 +208,10 @@ export class Session implements DeadlineTarget {
    * is answered at once (empty), as a client has one connect in flight at a time.
    */
   hold(reply: Reply, respond: ConnectResponder, timeoutMs: number): void {
-    if (this.held) this.release();
-    this.held = { reply, respond, deadline: this.host.deadlines.add(timeoutMs, this) };
+    if (this.heldResponder) this.release();
+    this.heldReply = reply;
+    this.heldResponder = respond;
+    this.heldDeadline = this.host.deadlines.add(timeoutMs, this);
     const connection = this.connection;
     const eager = connection !== undefined && this.isEager(connection);
     if (this.queue.length > 0 && !eager) this.release();
@@ -190,26 +225,25 @@ export class Session implements DeadlineTarget {
 
   /** Forgets a held connect whose request went away (the client closed it). */
   dropHeld(respond: ConnectResponder): void {
-    if (this.held?.respond !== respond) return;
-    this.host.deadlines.cancel(this.held.deadline);
-    this.held = undefined;
+    if (this.heldResponder !== respond) return;
+    this.unhold();
     this.touch();
   }
 
   /** Answers the held connect now with whatever is queued (or an overriding reply). */
   release(override?: Reply): void {
-    const held = this.held;
-    if (!held) return;
-    this.held = undefined;
-    this.host.deadlines.cancel(held.deadline);
+    const respond = this.heldResponder;
+    const reply = this.heldReply;
+    if (!respond || !reply) return;
+    this.unhold();
     this.touch();
     if (override) {
-      held.respond.answerConnect([override], []);
+      respond.answerConnect([override], []);
       return;
     }
     const connection = this.connection;
     const deliveries = connection && this.isEager(connection) ? [] : this.queue.drain();
-    held.respond.answerConnect([this.completeConnectReply(held.reply, deliveries)], deliveries);
+    respond.answerConnect([this.completeConnectReply(reply, deliveries)], deliveries);
     this.host.delivered(deliveries.length);
   }
 
@@ -252,7 +286,7 @@ export class Session implements DeadlineTarget {
     if (this.closed) return;
     // Deliveries of this tick still waiting for their flush go out before the stream closes.
     if (this.connection && this.isEager(this.connection)) this.flush();
-    const wasHeld = this.held !== undefined;
+    const wasHeld = this.heldResponder !== undefined;
     // A held request is always answered, so no HTTP response or client is left hanging.
     this.release(final);
     this.closed = true;
@@ -262,6 +296,13 @@ export class Session implements DeadlineTarget {
     this.queue.clear();
     this.resuming = undefined;
     this.ackBook = undefined;
+  }
+
+  private unhold(): void {
+    if (this.heldDeadline) this.host.deadlines.cancel(this.heldDeadline);
+    this.heldReply = undefined;
+    this.heldResponder = undefined;
+    this.heldDeadline = undefined;
   }
 
   private acks(): AckBook {

@@ -1,6 +1,12 @@
 /** `/meta/connect`: keeps the session alive; held open (long-polling) until messages or timeout. */
-import { type Advice, bayeuxErrors, type ConnectionType, type ConnectRequest } from '@push/protocol';
-import { type BatchContext, type BatchResult, failure, replyTo, sessionFor } from './context.js';
+import {
+  type Advice,
+  bayeuxErrors,
+  type ConnectionType,
+  type ConnectRequest,
+  type Reply,
+} from '@push/protocol';
+import { type BatchContext, type BatchResult, failure, sessionFor } from './context.js';
 
 /** Connection types whose downstream is a stream: their connect POST is answered at once. */
 const STREAMED: ReadonlySet<string> = new Set(['eventsource', 'iframe']);
@@ -44,8 +50,12 @@ export function handleConnect(ctx: BatchContext, message: ConnectRequest, result
   if (session.ackEnabled && typeof ack === 'number') session.acknowledge(ack);
 
   const advice = connectAdvice(ctx, connectionType);
-  const reply = replyTo(message, true);
-  reply.advice = advice;
+  // One literal with every field (no properties added later) and the session's own clientId
+  // string, not the parsed copy: a held connect is kept per idle client.
+  const reply: Reply =
+    message.id === undefined
+      ? { channel: '/meta/connect', successful: true, clientId: session.id, advice }
+      : { channel: '/meta/connect', successful: true, id: message.id, clientId: session.id, advice };
   const clientTimeout = message.advice?.timeout;
   const answerNow = advice.timeout === 0 || clientTimeout === 0;
   if (answerNow) {

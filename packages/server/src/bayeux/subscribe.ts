@@ -66,9 +66,9 @@ export async function handleSubscribe(
     const refusal = subscribeRefusal(channel);
     if (refusal) return refuse(refusal);
   }
-  const fresh = channels.filter((channel) => !session.subscriptions.has(channel));
+  const fresh = channels.filter((channel) => !session.isSubscribed(channel));
   const max = engine.options.limits.maxSubscriptions;
-  if (session.subscriptions.size + fresh.length > max)
+  if (session.subscriptionCount + fresh.length > max)
     return refuse(bayeuxErrors.limitExceeded('subscriptions', max));
   const authorize = engine.options.authorize;
   if (authorize) {
@@ -79,7 +79,7 @@ export async function handleSubscribe(
   }
   if (session.closed) return refuse(bayeuxErrors.unknownClient());
   for (const channel of fresh) {
-    session.subscriptions.add(channel);
+    session.addSubscription(channel);
     engine.index.add(channel, session);
     engine.events.emit('subscribe', { clientId: session.id, channel });
   }

@@ -27,7 +27,7 @@ export function handleUnsubscribe(ctx: BatchContext, message: UnsubscribeRequest
     return;
   }
   for (const channel of channels) {
-    if (!session.subscriptions.delete(channel)) continue;
+    if (!session.removeSubscription(channel)) continue;
     ctx.engine.index.remove(channel, session);
     ctx.engine.events.emit('unsubscribe', { clientId: session.id, channel });
   }

@@ -16,8 +16,19 @@ import type { Connection } from './connection.js';
 
 const TEXT = { binary: false } as const;
 
+/** What the `authenticate` hook sees of a socket's upgrade request. */
+interface SocketRequest {
+  headers: IncomingMessage['headers'];
+  remoteAddress: string | undefined;
+  transport: 'websocket';
+}
+
 /** The request info of sockets on a server without an `authenticate` hook (nobody reads it). */
-const NO_REQUEST = Object.freeze({ headers: {}, remoteAddress: undefined, transport: 'websocket' as const });
+const NO_REQUEST: SocketRequest = Object.freeze({
+  headers: {},
+  remoteAddress: undefined,
+  transport: 'websocket',
+});
 
 /** A socket error ends the socket (its `close` then detaches it from its session). */
 function terminate(this: WebSocket): void {
@@ -30,10 +41,14 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   session: Session | undefined;
   /** A `/meta/connect` of this socket is held by its session (answered through answerConnect). */
   holding = false;
+  /** The batch being processed: batches of one socket run in order (none kept while idle). */
+  chain: Promise<void> | undefined;
   private drainTimer: TimerHandle | undefined;
 
   constructor(
     readonly ws: WebSocket,
+    /** The upgrade request as the `authenticate` hook sees it. */
+    readonly request: SocketRequest,
     private readonly clock: Clock,
     private readonly maxBufferedBytes: number,
   ) {}
@@ -84,9 +99,17 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   }
 }
 
-/** Accepts upgrades for the server's path and runs each socket's batches in order. */
+/**
+ * Accepts upgrades for the server's path and runs each socket's batches in order. Every socket
+ * shares the same three listeners (found through {@link connections}), so an idle connection costs
+ * no closures: memory per idle connection is one of the server's targets.
+ */
 export class WebSocketTransport {
   private readonly wss: WebSocketServer;
+  /** Open sockets and their connections (ws's own client tracking is off: this map does it). */
+  private readonly connections = new Map<WebSocket, WebSocketConnection>();
+  private readonly onMessage: (this: WebSocket, data: RawData) => void;
+  private readonly onClose: (this: WebSocket) => void;
 
   constructor(private readonly engine: Engine) {
     const { maxMessageBytes } = engine.options.limits;
@@ -95,11 +118,23 @@ export class WebSocketTransport {
       noServer: true,
       maxPayload: maxMessageBytes * 4,
       perMessageDeflate: false,
+      clientTracking: false,
     });
+    const connections = this.connections;
+    const transport = this;
+    this.onMessage = function (this: WebSocket, data: RawData) {
+      const connection = connections.get(this);
+      if (connection) transport.enqueue(connection, data);
+    };
+    this.onClose = function (this: WebSocket) {
+      const connection = connections.get(this);
+      connections.delete(this);
+      if (connection) transport.closed(connection);
+    };
   }
 
   get size(): number {
-    return this.wss.clients.size;
+    return this.connections.size;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -115,7 +150,7 @@ export class WebSocketTransport {
       refuse('400 Bad Request', bayeuxErrors.unsupportedConnectionType(['websocket']));
     } else if (!options.isOriginAllowed(origin)) {
       refuse('403 Forbidden', bayeuxErrors.forbidden(origin ?? '', 'origin'));
-    } else if (this.wss.clients.size >= options.limits.maxConnections) {
+    } else if (this.connections.size >= options.limits.maxConnections) {
       refuse(
         '503 Service Unavailable',
         bayeuxErrors.unavailable('Server unavailable: connection limit reached'),
@@ -124,45 +159,41 @@ export class WebSocketTransport {
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
     }
   }
+
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const { engine } = this;
-    const { clock, limits } = engine.options;
-    const connection = new WebSocketConnection(ws, clock, limits.maxBufferedBytes);
+    const { options } = this.engine;
     // Only an `authenticate` hook reads the upgrade request: without one, nothing of it is kept.
-    const request = engine.options.authenticate
-      ? { headers: req.headers, remoteAddress: req.socket.remoteAddress, transport: 'websocket' as const }
+    const request: SocketRequest = options.authenticate
+      ? { headers: req.headers, remoteAddress: req.socket.remoteAddress, transport: 'websocket' }
       : NO_REQUEST;
-    // Batches of one socket run in order; an idle socket keeps no promise alive.
-    let chain: Promise<void> | undefined;
-    ws.on('message', (data: RawData) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
-      const next = (chain ?? Promise.resolve())
-        .then(() => this.onBatch(connection, text, request))
-        .catch(() => connection.sendError(bayeuxErrors.serverError()))
-        .finally(() => {
-          if (chain === next) chain = undefined;
-        });
-      chain = next;
-    });
+    const connection = new WebSocketConnection(ws, request, options.clock, options.limits.maxBufferedBytes);
+    this.connections.set(ws, connection);
+    ws.on('message', this.onMessage);
     ws.on('error', terminate);
-    ws.on('close', () => {
-      connection.stopDrainTimer();
-      const session = connection.session;
-      if (!session) return;
-      session.detach(connection);
-      if (connection.holding) session.dropHeld(connection);
-    });
+    ws.on('close', this.onClose);
   }
 
-  private async onBatch(
-    connection: WebSocketConnection,
-    text: string,
-    request: {
-      headers: IncomingMessage['headers'];
-      remoteAddress: string | undefined;
-      transport: 'websocket';
-    },
-  ): Promise<void> {
+  /** Runs a frame's batch after the socket's previous one. */
+  private enqueue(connection: WebSocketConnection, data: RawData): void {
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+    const next = (connection.chain ?? Promise.resolve())
+      .then(() => this.onBatch(connection, text))
+      .catch(() => connection.sendError(bayeuxErrors.serverError()))
+      .finally(() => {
+        if (connection.chain === next) connection.chain = undefined;
+      });
+    connection.chain = next;
+  }
+
+  private closed(connection: WebSocketConnection): void {
+    connection.stopDrainTimer();
+    const session = connection.session;
+    if (!session) return;
+    session.detach(connection);
+    if (connection.holding) session.dropHeld(connection);
+  }
+
+  private async onBatch(connection: WebSocketConnection, text: string): Promise<void> {
     const { engine } = this;
     const max = engine.options.limits.maxMessageBytes;
     let messages: Message[];
@@ -176,7 +207,10 @@ export class WebSocketTransport {
       connection.sendError(error.bayeux);
       return;
     }
-    const result = await processBatch({ engine, transport: 'websocket', request }, messages);
+    const result = await processBatch(
+      { engine, transport: 'websocket', request: connection.request },
+      messages,
+    );
     const session = result.session;
     if (
       session &&
@@ -201,7 +235,7 @@ export class WebSocketTransport {
   }
 
   close(): void {
-    for (const ws of this.wss.clients) ws.terminate();
+    for (const ws of this.connections.keys()) ws.terminate();
     this.wss.close();
   }
 }

@@ -1,0 +1,107 @@
+import type { Message } from '@push/protocol';
+import { describe, expect, it } from 'vitest';
+import { systemClock } from './clock.js';
+import { Deadlines } from './deadlines.js';
+import { createDelivery, type Delivery } from './delivery.js';
+import { Session, type SessionHost } from './session.js';
+import type { Connection } from './transports/connection.js';
+
+const delivery = (offset: number) =>
+  createDelivery({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 });
+
+/** A host whose flushSoon behaves like the engine's: one microtask per tick. */
+function host(): SessionHost & { overflows: number; count: number } {
+  const pending: Session[] = [];
+  return {
+    clock: systemClock,
+    deadlines: new Deadlines(systemClock),
+    overflows: 0,
+    count: 0,
+    overflow() {
+      this.overflows++;
+    },
+    delivered(count) {
+      this.count += count;
+    },
+    flushSoon(session) {
+      if (pending.push(session) === 1)
+        queueMicrotask(() => {
+          for (const s of pending.splice(0)) s.flush();
+        });
+    },
+  };
+}
+
+/** A stream connection that records each write as one frame. */
+function stream(): Connection & { frames: number[][] } {
+  return {
+    type: 'eventsource',
+    frames: [],
+    isBlocked: () => false,
+    onceUnblocked: () => {},
+    write(deliveries: readonly Delivery[]) {
+      this.frames.push(deliveries.map((d) => d.offset));
+    },
+    writeBatch(_replies: readonly Message[], deliveries: readonly Delivery[]) {
+      this.frames.push(deliveries.map((d) => d.offset));
+    },
+    close: () => {},
+  };
+}
+
+const anonymous = { id: 'anonymous', claims: {} };
+
+describe('Session', () => {
+  it('keeps one pattern as a string and more in a set, with the same answers', () => {
+    const session = new Session('c1', anonymous, host(), 10);
+    expect(session.subscriptionCount).toBe(0);
+    expect([...session.subscriptions()]).toEqual([]);
+    session.addSubscription('/a');
+    session.addSubscription('/a');
+    expect(session.subscriptionCount).toBe(1);
+    expect(session.isSubscribed('/a')).toBe(true);
+    expect(session.isSubscribed('/b')).toBe(false);
+    session.addSubscription('/b/*');
+    expect([...session.subscriptions()]).toEqual(['/a', '/b/*']);
+    expect(session.removeSubscription('/a')).toBe(true);
+    expect(session.removeSubscription('/a')).toBe(false);
+    expect(session.subscriptionCount).toBe(1);
+    expect(session.removeSubscription('/b/*')).toBe(true);
+    expect(session.subscriptionCount).toBe(0);
+    expect(session.removeSubscription('/b/*')).toBe(false);
+  });
+
+  it('writes what one tick delivered as one frame, and a later tick as the next', async () => {
+    const h = host();
+    const session = new Session('c2', anonymous, h, 10);
+    const connection = stream();
+    session.attach(connection, 'eventsource');
+    session.deliver(delivery(1));
+    session.deliver(delivery(2));
+    session.deliver(delivery(3));
+    expect(connection.frames).toEqual([]);
+    await Promise.resolve();
+    expect(connection.frames).toEqual([[1, 2, 3]]);
+    session.deliver(delivery(4));
+    await Promise.resolve();
+    expect(connection.frames).toEqual([[1, 2, 3], [4]]);
+    expect(h.count).toBe(4);
+  });
+
+  it('writes what the tick queued before the stream closes when the session ends', () => {
+    const session = new Session('c3', anonymous, host(), 10);
+    const connection = stream();
+    session.attach(connection, 'eventsource');
+    session.deliver(delivery(1));
+    session.end();
+    expect(connection.frames).toEqual([[1]]);
+  });
+
+  it('overflows past its bound instead of growing', () => {
+    const h = host();
+    const session = new Session('c4', anonymous, h, 2);
+    for (const offset of [1, 2, 3]) session.deliver(delivery(offset));
+    expect(h.overflows).toBe(1);
+    expect(session.queued).toBe(2);
+  });
+});
