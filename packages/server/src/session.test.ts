@@ -88,6 +88,18 @@ describe('Session', () => {
     expect(h.count).toBe(4);
   });
 
+  it('writes a burst longer than its queue in frames of 64 instead of overflowing', async () => {
+    const h = host();
+    const session = new Session('c5', anonymous, h, 100);
+    const connection = stream();
+    session.attach(connection, 'eventsource');
+    for (let offset = 1; offset <= 300; offset++) session.deliver(delivery(offset));
+    await Promise.resolve();
+    expect(h.overflows).toBe(0);
+    expect(connection.frames.map((frame) => frame.length)).toEqual([64, 64, 64, 64, 44]);
+    expect(connection.frames.flat()).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+  });
+
   it('writes what the tick queued before the stream closes when the session ends', () => {
     const session = new Session('c3', anonymous, host(), 10);
     const connection = stream();

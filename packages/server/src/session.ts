@@ -10,6 +10,9 @@ import type { PushIdentity } from './options.js';
 import { DeliveryQueue } from './queue.js';
 import type { Connection } from './transports/connection.js';
 
+/** Deliveries of one tick written as one frame, at most (a bigger burst takes several). */
+const FRAME_BATCH = 64;
+
 /** Answers a held `/meta/connect` (long-polling response, WebSocket frame, JSONP body). */
 export interface ConnectResponder {
   answerConnect(replies: Message[], deliveries: Delivery[]): void;
@@ -157,9 +160,11 @@ export class Session implements DeadlineTarget {
       return;
     }
     const connection = this.connection;
-    // A stream writes at the end of the tick: the first delivery queued asks for the flush.
+    // A stream writes at the end of the tick: the first delivery queued asks for the flush. A
+    // long burst in one tick goes out in frames of FRAME_BATCH, so it never fills the queue.
     if (connection && this.isEager(connection)) {
       if (this.queue.length === 1) this.host.flushSoon(this);
+      else if (this.queue.length >= FRAME_BATCH) this.flush();
       return;
     }
     this.flush();
