@@ -63,6 +63,9 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   const transports: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
   if (values.jsonp) transports.push('callback-polling');
   const http = createServer();
+  // Idle keep-alive sockets stay open longer than a load balancer's idle timeout (often 60 s), so
+  // the balancer closes them first, and a client never reuses a socket the server is closing.
+  http.keepAliveTimeout = 65_000;
   const push = createPushServer({
     server: http,
     path: values.path,

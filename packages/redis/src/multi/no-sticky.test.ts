@@ -88,8 +88,11 @@ describe('no sticky sessions: HTTP requests of one client spread over the nodes'
     const publishing = (async () => {
       for (let i = 0; i < total; i++) await publishHttp(bases[i % 2]!, '/ticker', i);
     })();
-    const received = await Promise.all(clients.map((client) => receiveRoundRobin(client, bases, total)));
-    await publishing;
+    // A failed publish fails the test at once (not as an unhandled rejection after a timeout).
+    const [, ...received] = await Promise.all([
+      publishing,
+      ...clients.map((client) => receiveRoundRobin(client, bases, total)),
+    ]);
     const expected = Array.from({ length: total }, (_, i) => i);
     for (const messages of received) {
       expect(messages.map((m) => m.data)).toEqual(expected);

@@ -24,6 +24,8 @@ const redis =
       });
 const broker = redis ?? createMemoryBroker();
 const http = createServer();
+// As the CLI: clients never reuse a keep-alive socket the server is about to close.
+http.keepAliveTimeout = 65_000;
 const sessionTimeout = numberFrom(env.SESSION_TIMEOUT);
 const timeout = numberFrom(env.CONNECT_TIMEOUT);
 const push = createPushServer({
