@@ -21,6 +21,22 @@ function node(options: RedisBrokerOptions & { prefix: string }): RedisBroker & {
   return Object.assign(broker, { lines: logger.lines });
 }
 
+/**
+ * Waits until `broker` is ready. Each ready() gives up after the short commandTimeout these tests
+ * use; on a loaded machine connecting may take longer than that, which is not what they test.
+ */
+async function readyWithin(broker: RedisBroker, ms = 5_000): Promise<void> {
+  await until(
+    () =>
+      broker.ready().then(
+        () => true,
+        () => false,
+      ),
+    ms,
+    'ready',
+  );
+}
+
 beforeAll(async () => {
   redis = new PrivateRedis(await freePort());
   await redis.start();
@@ -36,7 +52,7 @@ describe('Redis restarts and outages', () => {
     const prefix = uniquePrefix('restart');
     const a = node({ prefix });
     const b = node({ prefix });
-    await Promise.all([a.ready(), b.ready()]);
+    await Promise.all([readyWithin(a), readyWithin(b)]);
     const onB: BrokerMessage[] = [];
     b.onMessage((m) => onB.push(m));
     const before = await a.publish({ channel: '/r', data: 'before' });
@@ -63,7 +79,7 @@ describe('Redis restarts and outages', () => {
       5_000,
       'resubscribed log line',
     );
-    await a.ready();
+    await readyWithin(a);
     const after = await a.publish({ channel: '/r', data: 'after' });
     await until(() => onB.length === 2, 2_000, 'delivery after restart');
     expect(onB.map((m) => m.data)).toEqual(['before', 'after']);
@@ -96,21 +112,13 @@ describe('Redis restarts and outages', () => {
     await expect(a.ready()).rejects.toMatchObject({ code: 'redis-unavailable' });
     expect(a.lines.some((l) => l.includes('redis: cannot connect, retrying…'))).toBe(true);
     await redis.start();
-    await until(
-      async () =>
-        await a.ready().then(
-          () => true,
-          () => false,
-        ),
-      5_000,
-      'ready',
-    );
+    await readyWithin(a);
     await expect(a.publish({ channel: '/late', data: 1 })).resolves.toMatchObject({ offset: 1 });
   });
 
   it('refuses work after close with a typed error', async () => {
     const a = node({ prefix: uniquePrefix('closed') });
-    await a.ready();
+    await readyWithin(a);
     await a.close();
     await expect(a.publish({ channel: '/c', data: 1 })).rejects.toMatchObject({ code: 'closed' });
   });
