@@ -75,6 +75,9 @@ await step('unit, integration, interop, size', 'npx', [
   'turbo',
   'run',
   'test',
+  // Two packages at a time on this 2-core machine: each vitest runs its own workers, and the
+  // multi-process Redis suites and the demo's browser tests time real sockets and restarts.
+  '--concurrency=2',
   '--output-logs=full',
   '--log-order=grouped',
   '--continue',
