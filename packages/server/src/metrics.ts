@@ -3,7 +3,7 @@
  * Registry owned by this server instance (never the global registry).
  */
 import type { ConnectionType, FallbackReport } from '@push/protocol';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Session } from './session.js';
 
 /** A point-in-time view of the server's counters (`server.metrics()`). */
@@ -31,73 +31,17 @@ export interface MetricsSource {
 
 /** Counters plus their Prometheus exposition. */
 export class ServerMetrics {
-  /** This server's own registry. */
-  readonly registry = new Registry();
   messagesIn = 0;
   messagesOut = 0;
   queueOverflows = 0;
   private readonly fallbacks = new Map<string, number>();
+  /**
+   * This server's own prom-client registry (never the global one), built on the first scrape:
+   * a server nobody scrapes never loads prom-client.
+   */
+  private registry: Promise<Registry> | undefined;
 
-  constructor(private readonly source: MetricsSource) {
-    const self = this;
-    new Gauge({
-      name: 'push_sessions',
-      help: 'Live Bayeux sessions',
-      registers: [this.registry],
-      collect() {
-        this.set(self.snapshot().sessions);
-      },
-    });
-    new Gauge({
-      name: 'push_connections',
-      help: 'Live sessions by connection type',
-      labelNames: ['transport'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [transport, count] of Object.entries(self.snapshot().connections))
-          this.set({ transport }, count);
-      },
-    });
-    new Gauge({
-      name: 'push_subscriptions',
-      help: 'Channel subscriptions across all sessions',
-      registers: [this.registry],
-      collect() {
-        this.set(self.snapshot().subscriptions);
-      },
-    });
-    const counter = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
-    counter('push_messages_in_total', 'Bayeux messages received', () => this.messagesIn);
-    counter('push_messages_out_total', 'Data messages delivered to clients', () => this.messagesOut);
-    counter(
-      'push_queue_overflows_total',
-      'Clients cut off because their queue overflowed',
-      () => this.queueOverflows,
-    );
-    new Counter({
-      name: 'push_fallbacks_total',
-      help: 'Transport fallbacks reported by clients at handshake',
-      labelNames: ['from', 'to'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [key, count] of self.fallbacks) {
-          const [from = '', to = ''] = key.split('->');
-          this.inc({ from, to }, count);
-        }
-      },
-    });
-  }
+  constructor(private readonly source: MetricsSource) {}
 
   /** Counts the fallbacks a client reported in its handshake. */
   reportFallbacks(reports: unknown): void {
@@ -129,8 +73,79 @@ export class ServerMetrics {
     };
   }
 
+  /** The Prometheus text exposition and its content type. */
+  async exposition(): Promise<{ text: string; contentType: string }> {
+    this.registry ??= this.createRegistry();
+    const registry = await this.registry;
+    return { text: await registry.metrics(), contentType: registry.contentType };
+  }
+
   /** The Prometheus text exposition. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    return (await this.exposition()).text;
+  }
+
+  private async createRegistry(): Promise<Registry> {
+    const { Counter, Gauge, Registry } = await import('prom-client');
+    const registry = new Registry();
+    const self = this;
+    new Gauge({
+      name: 'push_sessions',
+      help: 'Live Bayeux sessions',
+      registers: [registry],
+      collect() {
+        this.set(self.snapshot().sessions);
+      },
+    });
+    new Gauge({
+      name: 'push_connections',
+      help: 'Live sessions by connection type',
+      labelNames: ['transport'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [transport, count] of Object.entries(self.snapshot().connections))
+          this.set({ transport }, count);
+      },
+    });
+    new Gauge({
+      name: 'push_subscriptions',
+      help: 'Channel subscriptions across all sessions',
+      registers: [registry],
+      collect() {
+        this.set(self.snapshot().subscriptions);
+      },
+    });
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    counter('push_messages_in_total', 'Bayeux messages received', () => this.messagesIn);
+    counter('push_messages_out_total', 'Data messages delivered to clients', () => this.messagesOut);
+    counter(
+      'push_queue_overflows_total',
+      'Clients cut off because their queue overflowed',
+      () => this.queueOverflows,
+    );
+    new Counter({
+      name: 'push_fallbacks_total',
+      help: 'Transport fallbacks reported by clients at handshake',
+      labelNames: ['from', 'to'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, count] of self.fallbacks) {
+          const [from = '', to = ''] = key.split('->');
+          this.inc({ from, to }, count);
+        }
+      },
+    });
+    return registry;
   }
 }

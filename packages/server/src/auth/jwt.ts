@@ -1,5 +1,5 @@
 /** A ready `authenticate` hook that verifies a JWT sent as `ext.auth.token` in the handshake. */
-import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { PushServerError } from '../errors.js';
 import type { Authenticate, PushIdentity } from '../options.js';
 
@@ -31,36 +31,37 @@ export interface JwtAuthenticatorOptions {
  * createPushServer({ server, authenticate: jwtAuthenticator({ secret: process.env.JWT_SECRET!, audience: 'push' }) });
  */
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate {
-  const key: JWTVerifyGetKey | CryptoKey | Uint8Array =
-    options.key ??
-    (options.secret !== undefined
-      ? typeof options.secret === 'string'
-        ? new TextEncoder().encode(options.secret)
-        : options.secret
-      : options.jwks !== undefined
-        ? createRemoteJWKSet(new URL(options.jwks))
-        : (() => {
-            throw new PushServerError(
-              'invalid-option',
-              'jwtAuthenticator needs one of "secret", "jwks" or "key"',
-            );
-          })());
+  if (options.key === undefined && options.secret === undefined && options.jwks === undefined)
+    throw new PushServerError('invalid-option', 'jwtAuthenticator needs one of "secret", "jwks" or "key"');
+  const jwks = options.jwks === undefined ? undefined : new URL(options.jwks);
   const toIdentity =
     options.identity ?? ((claims: JWTPayload) => ({ ...(claims.sub ? { id: claims.sub } : {}), claims }));
+  const verifyOptions = {
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+    ...(options.algorithms !== undefined ? { algorithms: options.algorithms } : {}),
+    clockTolerance: options.clockTolerance ?? 5,
+  };
+  // jose is loaded with the first handshake that carries a token, not with the server.
+  let verifier: Promise<(token: string) => Promise<{ payload: JWTPayload }>> | undefined;
+  const createVerifier = async () => {
+    const { createRemoteJWKSet, jwtVerify } = await import('jose');
+    const key: JWTVerifyGetKey | CryptoKey | Uint8Array =
+      options.key ??
+      (options.secret !== undefined
+        ? typeof options.secret === 'string'
+          ? new TextEncoder().encode(options.secret)
+          : options.secret
+        : createRemoteJWKSet(jwks as URL));
+    return (token: string) =>
+      typeof key === 'function' ? jwtVerify(token, key, verifyOptions) : jwtVerify(token, key, verifyOptions);
+  };
   return async (handshake) => {
     const token = handshake.ext?.auth?.token;
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return undefined;
-    const verifyOptions = {
-      ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-      ...(options.audience !== undefined ? { audience: options.audience } : {}),
-      ...(options.algorithms !== undefined ? { algorithms: options.algorithms } : {}),
-      clockTolerance: options.clockTolerance ?? 5,
-    };
+    verifier ??= createVerifier();
     try {
-      const { payload } =
-        typeof key === 'function'
-          ? await jwtVerify(token, key, verifyOptions)
-          : await jwtVerify(token, key, verifyOptions);
+      const { payload } = await (await verifier)(token);
       return toIdentity(payload);
     } catch {
       return undefined;

@@ -4,6 +4,6 @@ import type { Engine } from '../engine.js';
 import { send } from './body.js';
 
 export async function handleMetricsEndpoint(engine: Engine, res: ServerResponse): Promise<void> {
-  const text = await engine.metrics.text();
-  send(res, 200, engine.metrics.registry.contentType, text);
+  const { text, contentType } = await engine.metrics.exposition();
+  send(res, 200, contentType, text);
 }
