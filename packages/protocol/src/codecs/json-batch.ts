@@ -43,7 +43,9 @@ export function validateBatch(parsed: unknown): Message[] {
   const list = Array.isArray(parsed) ? parsed : isPlainObject(parsed) ? [parsed] : undefined;
   if (!list) throw new ProtocolError('not-a-batch', 'Body must be a JSON array of Bayeux messages');
   if (list.length === 0) throw new ProtocolError('not-a-batch', 'Batch is empty');
-  for (const [index, item] of list.entries()) {
+  // An index loop: entries() would allocate an iterator and a pair per message on the hot path.
+  for (let index = 0; index < list.length; index++) {
+    const item: unknown = list[index];
     if (!isPlainObject(item)) {
       throw new ProtocolError('invalid-message', `Message ${index} is not an object`);
     }

@@ -41,8 +41,9 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   session: Session | undefined;
   /** A `/meta/connect` of this socket is held by its session (answered through answerConnect). */
   holding = false;
-  /** The batch being processed: batches of one socket run in order (none kept while idle). */
+  /** Batches of one socket run in order: the last one queued, and how many are unfinished. */
   chain: Promise<void> | undefined;
+  running = 0;
   private drainTimer: TimerHandle | undefined;
 
   constructor(
@@ -173,16 +174,24 @@ export class WebSocketTransport {
     ws.on('close', this.onClose);
   }
 
-  /** Runs a frame's batch after the socket's previous one. */
+  /** Runs a frame's batch now, or after the socket's batches still running. */
   private enqueue(connection: WebSocketConnection, data: RawData): void {
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
-    const next = (connection.chain ?? Promise.resolve())
-      .then(() => this.onBatch(connection, text))
-      .catch(() => connection.sendError(bayeuxErrors.serverError()))
-      .finally(() => {
-        if (connection.chain === next) connection.chain = undefined;
-      });
-    connection.chain = next;
+    connection.running++;
+    // Most frames find the socket idle: they run at once, with no promise chain to build.
+    connection.chain = connection.chain
+      ? connection.chain.then(() => this.runBatch(connection, text))
+      : this.runBatch(connection, text);
+  }
+
+  /** Runs one batch; never rejects (a failure is answered on the socket). */
+  private async runBatch(connection: WebSocketConnection, text: string): Promise<void> {
+    try {
+      await this.onBatch(connection, text);
+    } catch {
+      connection.sendError(bayeuxErrors.serverError());
+    }
+    if (--connection.running === 0) connection.chain = undefined;
   }
 
   private closed(connection: WebSocketConnection): void {
