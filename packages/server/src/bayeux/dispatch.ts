@@ -46,8 +46,11 @@ export async function processBatch(ctx: BatchContext, messages: readonly Message
   for (const message of messages) {
     try {
       const handler = META_HANDLERS[message.channel];
-      if (handler) await handler(ctx, message, result);
-      else if (isMetaChannel(message.channel)) {
+      if (handler) {
+        // Only an async handler is awaited: /meta/connect, the most frequent message, is sync.
+        const pending = handler(ctx, message, result);
+        if (pending) await pending;
+      } else if (isMetaChannel(message.channel)) {
         result.replies.push(
           failure(message, bayeuxErrors.channelForbidden(message.channel, 'Unknown meta channel')),
         );
