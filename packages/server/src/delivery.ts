@@ -18,7 +18,10 @@ export interface Delivery {
   wsFrame?: Buffer;
   /** Cached SSE event, built on first use. */
   sseEvent?: string;
-  /** The last run of deliveries starting with this one that got a shared frame (see {@link runFrameOf}). */
+  /**
+   * The last run of deliveries starting with this one that got a shared frame (see
+   * {@link wsRunFrameOf} and {@link sseRunOf}).
+   */
   run?: DeliveryRun;
 }
 

@@ -11,20 +11,14 @@ import { processBatch, unreadableBatchReply } from '../bayeux/dispatch.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { type Delivery, encodeMixedBatch, wsRunFrameOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
+import type { RequestInfo } from '../options.js';
 import type { ConnectResponder, Session } from '../session.js';
 import type { Connection } from './connection.js';
 
 const TEXT = { binary: false } as const;
 
-/** What the `authenticate` hook sees of a socket's upgrade request. */
-interface SocketRequest {
-  headers: IncomingMessage['headers'];
-  remoteAddress: string | undefined;
-  transport: 'websocket';
-}
-
 /** The request info of sockets on a server without an `authenticate` hook (nobody reads it). */
-const NO_REQUEST: SocketRequest = Object.freeze({
+const NO_REQUEST: RequestInfo = Object.freeze({
   headers: {},
   remoteAddress: undefined,
   transport: 'websocket',
@@ -49,7 +43,7 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   constructor(
     readonly ws: WebSocket,
     /** The upgrade request as the `authenticate` hook sees it. */
-    readonly request: SocketRequest,
+    readonly request: RequestInfo,
     private readonly clock: Clock,
     private readonly maxBufferedBytes: number,
   ) {}
@@ -164,7 +158,7 @@ export class WebSocketTransport {
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const { options } = this.engine;
     // Only an `authenticate` hook reads the upgrade request: without one, nothing of it is kept.
-    const request: SocketRequest = options.authenticate
+    const request: RequestInfo = options.authenticate
       ? { headers: req.headers, remoteAddress: req.socket.remoteAddress, transport: 'websocket' }
       : NO_REQUEST;
     const connection = new WebSocketConnection(ws, request, options.clock, options.limits.maxBufferedBytes);
