@@ -87,6 +87,7 @@ export type ProtocolErrorCode =
   | 'invalid-message'
   | 'invalid-channel'
   | 'too-large'
+  | 'too-deep'
   | 'invalid-callback'
   | 'buffer-overflow';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../errors.js';
 import { messageBatch } from './arbitraries.test-helpers.js';
-import { decodeBatch, encodeBatch } from './json-batch.js';
+import { decodeBatch, encodeBatch, jsonTextDepthExceeds, jsonValueDepthExceeds } from './json-batch.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -49,5 +49,75 @@ describe('JSON batch codec', () => {
     })();
     expect(error?.code).toBe('too-large');
     expect(error?.bayeux).toMatch(/^413:100:/);
+  });
+});
+
+describe('JSON batch bounds', () => {
+  const deep = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+
+  it('refuses nesting deeper than maxDepth before parsing, with a 429 depth error', () => {
+    const text = `[{"channel":"/meta/connect","id":${deep(6000)}}]`;
+    let caught: unknown;
+    try {
+      decodeBatch(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ProtocolError);
+    expect((caught as ProtocolError).code).toBe('too-deep');
+    expect((caught as ProtocolError).bayeux).toMatch(/^429:depth,64:/);
+    // The batch array is level 1, the message level 2: data may nest 62 more.
+    expect(() => decodeBatch(`[{"channel":"/a","data":${deep(62)}}]`)).not.toThrow();
+    expect(codeOf(() => decodeBatch(`[{"channel":"/a","data":${deep(63)}}]`))).toBe('too-deep');
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    const text = JSON.stringify([{ channel: '/a', data: `\\"${'['.repeat(500)}` }]);
+    expect(decodeBatch(text)).toHaveLength(1);
+  });
+
+  it('counts depth of arbitrary JSON exactly like the parsed value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 0, max: 8 }), (value, max) => {
+        expect(jsonTextDepthExceeds(JSON.stringify(value), max)).toBe(jsonValueDepthExceeds(value, max));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('treats a cyclic value as too deep', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(jsonValueDepthExceeds(cyclic, 64)).toBe(true);
+  });
+
+  it('refuses more messages than maxMessages with a 429 batch error', () => {
+    const text = JSON.stringify(Array.from({ length: 11 }, () => ({ channel: '/a' })));
+    expect(codeOf(() => decodeBatch(text, { maxMessages: 10 }))).toBe('too-large');
+    expect(decodeBatch(text, { maxMessages: 11 })).toHaveLength(11);
+  });
+
+  it.each([
+    ['an object id', { channel: '/a', id: { x: 1 } }],
+    ['an array id', { channel: '/a', id: [1] }],
+    ['an over-long id', { channel: '/a', id: 'i'.repeat(257) }],
+    ['an over-long channel', { channel: `/${'c'.repeat(1024)}` }],
+    ['a numeric clientId', { channel: '/meta/connect', clientId: 5 }],
+    ['an array connectionType', { channel: '/meta/connect', connectionType: ['websocket'] }],
+    ['a string advice', { channel: '/meta/connect', advice: 'x' }],
+    ['an array ext', { channel: '/a', ext: [] }],
+    ['supportedConnectionTypes of numbers', { channel: '/meta/handshake', supportedConnectionTypes: [1] }],
+    ['a subscription object', { channel: '/meta/subscribe', subscription: { a: 1 } }],
+  ])('refuses %s with invalid-message', (_name, message) => {
+    expect(codeOf(() => decodeBatch(JSON.stringify([message])))).toBe('invalid-message');
+  });
+
+  it('accepts the spec types: string or integer ids, string lists, objects', () => {
+    const batch = [
+      { channel: '/meta/handshake', id: '1', version: '1.0', supportedConnectionTypes: ['websocket'] },
+      { channel: '/meta/subscribe', id: 2, clientId: 'c', subscription: ['/a', '/b/*'], ext: {} },
+      { channel: '/meta/connect', clientId: 'c', connectionType: 'long-polling', advice: { timeout: 0 } },
+    ];
+    expect(decodeBatch(JSON.stringify(batch))).toHaveLength(3);
   });
 });
