@@ -19,3 +19,4 @@ export * from './codecs/sse.js';
 export * from './errors.js';
 export * from './messages.js';
 export * from './subscription-index.js';
+export * from './transports.js';

@@ -5,17 +5,11 @@
  * See docs/protocol.md for every field with examples.
  */
 
-/** Bayeux connection types. `iframe` is Push's own (forever-iframe / htmlfile streaming). */
+/**
+ * Bayeux connection types. `iframe` is Push's own (forever-iframe / htmlfile streaming). Their
+ * traits and the default order are in `transports.ts` (`TRANSPORTS`, `DEFAULT_ORDER`).
+ */
 export type ConnectionType = 'websocket' | 'eventsource' | 'long-polling' | 'callback-polling' | 'iframe';
-
-/** Every connection type Push knows, in the client's default preference order. */
-export const CONNECTION_TYPES: readonly ConnectionType[] = [
-  'websocket',
-  'eventsource',
-  'long-polling',
-  'iframe',
-  'callback-polling',
-];
 
 /** The protocol version a handshake announces. */
 export const BAYEUX_VERSION = '1.0';
