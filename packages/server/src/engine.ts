@@ -11,6 +11,7 @@ import {
   type Reply,
   SubscriptionIndex,
 } from '@push/protocol';
+import { ChannelGate, type DeliveryGate } from './authorization.js';
 import type { Broker, BrokerMessage, BrokerPublishInput } from './broker/types.js';
 import { Deadlines } from './deadlines.js';
 import { createDelivery } from './delivery.js';
@@ -60,6 +61,8 @@ export class Engine implements SessionHost {
   readonly metrics: ServerMetrics;
   readonly events = new EventEmitter<PushServerEvents>();
   readonly services = new Map<string, ServiceHandler>();
+  /** Per-delivered-channel authorization; undefined (no cost in fan-out) without `authorize`. */
+  readonly gate: DeliveryGate | undefined;
   private fanoutSeq = 0;
   /** Sessions with deliveries to write at the end of this tick (see flushSoon). */
   private toFlush: Session[] = [];
@@ -78,6 +81,9 @@ export class Engine implements SessionHost {
     this.metrics = new ServerMetrics({ sessions: () => this.registry.values() });
     this.offBroker = broker.onMessage((message) => this.fanOut(message));
   }
+    this.gate = options.authorize
+      ? new ChannelGate(options.authorize, this, options.limits.maxQueue)
+      : undefined;
 
   get clock() {
     return this.options.clock;
@@ -170,7 +176,11 @@ export class Engine implements SessionHost {
     }
   }
 
-  /** Fan-out: serialize once, hand the same delivery to every matching session. Never awaits a client. */
+  /**
+   * Fan-out: serialize once, hand the same delivery to every matching session. Never awaits a
+   * client. With an `authorize` hook each delivery passes the gate, which holds authorization per
+   * concrete channel (a wildcard subscription does not open every channel it matches).
+   */
   private fanOut(message: BrokerMessage): void {
     if (isServiceChannel(message.channel)) return;
     const seq = ++this.fanoutSeq;
@@ -179,7 +189,8 @@ export class Engine implements SessionHost {
       if (session.lastFanout === seq) return;
       session.lastFanout = seq;
       delivery ??= createDelivery(message);
-      session.deliver(delivery);
+      if (gate === undefined) session.deliver(delivery);
+      else gate.deliver(session, delivery);
     });
   }
 
@@ -190,3 +201,4 @@ export class Engine implements SessionHost {
     this.deadlines.clear();
   }
 }
+    const gate = this.gate;

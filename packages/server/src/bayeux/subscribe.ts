@@ -7,6 +7,7 @@ import {
   type StreamPosition,
   type SubscribeRequest,
 } from '@push/protocol';
+import { presenceTarget } from '../authorization.js';
 import { createDelivery } from '../delivery.js';
 import type { Session } from '../session.js';
 import {
@@ -75,6 +76,15 @@ export async function handleSubscribe(
     for (const channel of channels) {
       if (!(await authorize(session.identity, 'subscribe', channel)))
         return refuse(bayeuxErrors.forbidden(channel, 'subscribe'));
+      // A concrete presence subscription is not rechecked per delivery: it needs the `presence`
+      // right on the channel it reports now. Wildcards are judged per delivered channel instead.
+      const target = presenceTarget(channel);
+      if (
+        target !== undefined &&
+        parseChannel(channel)?.wildcard === 'none' &&
+        !(await authorize(session.identity, 'presence', target))
+      )
+        return refuse(bayeuxErrors.forbidden(channel, 'presence'));
     }
   }
   if (session.closed) return refuse(bayeuxErrors.unknownClient());
@@ -110,9 +120,14 @@ async function addPositions(
     0,
     ctx.engine.options.limits.maxSubscriptions,
   );
+  const gate = ctx.engine.gate;
   for (const channel of requested) {
     if (concrete.includes(channel) || parseChannel(channel)?.wildcard !== 'none') continue;
-    if (patterns.some((pattern) => channelMatches(pattern, channel))) concrete.push(channel);
+    if (!patterns.some((pattern) => channelMatches(pattern, channel))) continue;
+    // History goes through the same per-channel gate as live fan-out: a wildcard does not open
+    // the history (nor the position) of a channel this identity may not receive.
+    if (gate && !(await gate.allows(session, channel))) continue;
+    concrete.push(channel);
   }
   const resumes: Array<[string, StreamPosition]> = [];
   for (const channel of concrete) {
