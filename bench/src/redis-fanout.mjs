@@ -32,6 +32,8 @@ const MESSAGES = Number(process.env.MESSAGES ?? 300);
 const RATE = Number(process.env.RATE ?? 50);
 const PACED = Number(process.env.PACED ?? 150);
 const CHANNEL = '/bench/redis';
+/** The key the spawned servers trust on POST /push/publish (closed without one). */
+const PUBLISH_KEY = 'bench-redis-fanout-publish-key';
 const DEADLINE = Date.now() + 110_000;
 
 async function bundleNode(dir) {
@@ -56,7 +58,8 @@ async function bundleNode(dir) {
 
 function startNode(script, env) {
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, ...env },
+    // HTTP publish is closed without a key: the bench publishes as a trusted back end.
+    env: { ...process.env, PUSH_PUBLISH_KEY: PUBLISH_KEY, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolvePort, reject) => {
@@ -110,7 +113,7 @@ function subscriber(port, onData) {
 async function publish(port, data) {
   const response = await fetch(`http://127.0.0.1:${port}/push/publish`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-push-key': PUBLISH_KEY },
     body: JSON.stringify({ channel: CHANNEL, data }),
   });
   if (response.status !== 200) throw new Error(`publish ${response.status}`);

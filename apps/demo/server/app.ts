@@ -52,9 +52,12 @@ export async function startDemoServer(config: DemoServerConfig): Promise<DemoSer
     path: PUSH_PATH,
     ...(broker ? { broker } : {}),
     history: { maxCount: 200 },
+    // POST /push/publish is closed by default. With login on, it takes the same JWT as a handshake
+    // (`ext.auth.token` in the body); without login the demo opens it on purpose, and `authorize`
+    // below still limits it to the chat channels clients may publish on.
     ...(config.auth
       ? { authenticate: jwtAuthenticator({ secret: config.secret, audience: TOKEN_AUDIENCE }) }
-      : {}),
+      : { publishEndpoint: 'open' as const }),
     authorize: (_identity, action, channel) =>
       action === 'subscribe' ||
       CLIENT_PUBLISH.test(channel) ||

@@ -1,5 +1,5 @@
 /**
- * `push-server --port N --path /push [--host H] [--redis URL] [--publish-key KEY] [--jsonp]`:
+ * `push-server --port N --path /push [--host H] [--redis URL] [--publish-key KEY | --open-publish] [--jsonp]`:
  * a thin shell that runs `createPushServer` on a node:http server.
  */
 import { createServer } from 'node:http';
@@ -8,13 +8,15 @@ import type { ConnectionType } from '@push/protocol';
 import type { Broker } from './broker/types.js';
 import { createPushServer } from './server.js';
 
-const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY] [--jsonp]
+const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY | --open-publish] [--jsonp]
 
   --port N            port to listen on (default 8080; 0 picks a free one)
   --host H            interface to bind (default all)
   --path P            path prefix of every transport (default /push)
   --redis URL         share fan-out, history and presence through Redis (needs @push/redis)
-  --publish-key KEY   require KEY on POST {path}/publish (or set PUSH_PUBLISH_KEY)
+  --publish-key KEY   accept POST {path}/publish from back ends that send KEY (or set PUSH_PUBLISH_KEY);
+                      without it the endpoint is closed
+  --open-publish      LOCAL DEVELOPMENT ONLY: anyone who can reach the server may POST {path}/publish
   --jsonp             also offer callback-polling (JSONP)
 `;
 
@@ -47,6 +49,7 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
       path: { type: 'string', default: '/push' },
       redis: { type: 'string' },
       'publish-key': { type: 'string' },
+      'open-publish': { type: 'boolean', default: false },
       jsonp: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -59,6 +62,9 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be 0-65535, got ${values.port}`);
+  const publishKey = values['publish-key'] ?? process.env.PUSH_PUBLISH_KEY;
+  if (values['open-publish'] && publishKey !== undefined)
+    throw new Error('--open-publish and --publish-key (or PUSH_PUBLISH_KEY) exclude each other: pick one');
   const broker = values.redis ? await loadRedisBroker(values.redis) : undefined;
   const transports: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
   if (values.jsonp) transports.push('callback-polling');
@@ -71,7 +77,8 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
     path: values.path,
     transports,
     ...(broker ? { broker } : {}),
-    publishKey: values['publish-key'] ?? process.env.PUSH_PUBLISH_KEY,
+    ...(publishKey !== undefined ? { publishKey } : {}),
+    ...(values['open-publish'] ? { publishEndpoint: 'open' as const } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -82,6 +89,16 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   process.stdout.write(
     `push-server listening on http://${values.host ?? 'localhost'}:${actual}${push.path}${broker ? ' (redis broker)' : ''}\n`,
   );
+  if (values['open-publish']) {
+    // Loud on purpose: an open publish endpoint lets anyone on the network publish to every channel.
+    process.stderr.write(
+      `\n  WARNING: --open-publish: POST ${push.path}/publish accepts requests from ANYONE who can reach this port.\n  Use it for local development only; in production use --publish-key KEY.\n\n`,
+    );
+  } else if (publishKey === undefined) {
+    process.stdout.write(
+      `POST ${push.path}/publish is closed: start with --publish-key KEY (or PUSH_PUBLISH_KEY) to publish from a back end, or --open-publish for local development\n`,
+    );
+  }
   return async () => {
     await push.close();
     if (broker) await broker.close();

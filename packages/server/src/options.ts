@@ -10,6 +10,13 @@ import { PushServerError } from './errors.js';
 export interface PushIdentity {
   /** A stable user id, if there is one. */
   id?: string;
+  /**
+   * When the credentials behind this identity stop being valid, in epoch milliseconds (the
+   * server's `clock`). The server then ends the session with `401::Token expired` and
+   * `advice.reconnect: 'handshake'`, so the client handshakes again with fresh credentials.
+   * `jwtAuthenticator` sets it from the token's `exp`. @defaultValue none: the session never expires
+   */
+  expiresAt?: number;
   [key: string]: unknown;
 }
 
@@ -97,7 +104,11 @@ export interface PushServerOptions {
   authenticate?: Authenticate;
   /** Subscribe/publish/presence authorization hook. @defaultValue everything allowed */
   authorize?: Authorize;
-  /** Key required by `POST {path}/publish` (Bearer or `x-push-key`). @defaultValue none: open */
+  /**
+   * Key that makes a `POST {path}/publish` request a trusted back end (`authorization: Bearer KEY`
+   * or `x-push-key: KEY`): it may publish anywhere, `authenticate`/`authorize` are not asked.
+   * @defaultValue none
+   */
   publishKey?: string;
   /** Time source for session expiry, held connects and heartbeats. @defaultValue the system clock */
   clock?: Clock;
@@ -166,6 +177,17 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
         : positive('pollingInterval', options.pollingInterval, 0, true),
     sessionTimeout: positive('sessionTimeout', options.sessionTimeout, 60_000),
     heartbeatInterval: positive('heartbeatInterval', options.heartbeatInterval, 10_000),
+  /**
+   * Whether `POST {path}/publish` accepts requests without credentials. The endpoint is closed by
+   * default: a request needs the `publishKey`, or passes `authenticate` (called with a handshake
+   * whose `ext` is the body's `ext`) and `authorize(identity, 'publish', channel)` like a Bayeux
+   * publish. With neither configured every request gets
+   * `403::Publishing over HTTP is closed: …`. `'open'` lets anyone publish (still subject to
+   * `authorize` with the identity `{}`): for local development, or behind a proxy that guards it.
+   * It cannot be combined with `publishKey` or `authenticate`, which already secure the endpoint.
+   * @defaultValue 'closed'
+   */
+  publishEndpoint?: 'closed' | 'open';
     limits: {
       maxMessageBytes: positive('limits.maxMessageBytes', limits.maxMessageBytes, 256 * 1024),
       maxSubscriptions: positive('limits.maxSubscriptions', limits.maxSubscriptions, 1_000),
@@ -180,3 +202,26 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
     clock: options.clock ?? systemClock,
   };
 }
+  publishEndpoint: 'closed' | 'open';
+  /** True when `origins` was given (CORS then allows credentials, Origin-less requests are checked). */
+  hasOriginList: boolean;
+function resolvePublishEndpoint(options: PushServerOptions): 'closed' | 'open' {
+  const value = options.publishEndpoint ?? 'closed';
+  if (value !== 'closed' && value !== 'open') {
+    throw new PushServerError(
+      'invalid-option',
+      `Option publishEndpoint must be 'closed' or 'open', got ${String(value)}`,
+    );
+  }
+  if (value === 'open' && (options.publishKey !== undefined || options.authenticate !== undefined)) {
+    // Two settings that disagree on how the endpoint is secured: refuse rather than guess.
+    throw new PushServerError(
+      'invalid-option',
+      "Option publishEndpoint: 'open' cannot be combined with publishKey or authenticate, which secure POST {path}/publish; remove one",
+    );
+  }
+  return value;
+}
+
+    publishEndpoint: resolvePublishEndpoint(options),
+    hasOriginList: origins !== undefined,

@@ -143,7 +143,11 @@ describe('HTTP bad input', () => {
       { channel: '/meta/subscribe', clientId, subscription: '/meta/connect' },
     ]);
     expect(sub.body[0]!.error).toBe('405:/meta/connect:Cannot subscribe to a meta channel');
-    const http = await post(`${server.url}/publish`, { channel: '/meta/connect', data: 1 });
+    // A fresh server whose endpoint is open: the channel check, not the closed endpoint, refuses.
+    const open = await startServer({ publishEndpoint: 'open' });
+    const http = await post(`${open.url}/publish`, { channel: '/meta/connect', data: 1 }).finally(() =>
+      open.close(),
+    );
     expect(http.status).toBe(400);
     expect((http.body as unknown as Reply).error).toBe('405:/meta/connect:Cannot publish to a meta channel');
     await expect(server.push.publish('/meta/x', 1)).rejects.toMatchObject({ code: 'invalid-channel' });

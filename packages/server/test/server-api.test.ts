@@ -87,8 +87,8 @@ describe('metrics', () => {
 });
 
 describe('HTTP publish', () => {
-  it('publishes {channel, data} without a key when none is set', async () => {
-    server = await startServer();
+  it("publishes {channel, data} without credentials when publishEndpoint is 'open'", async () => {
+    server = await startServer({ publishEndpoint: 'open' });
     const client = await WsClient.open(server.wsUrl);
     clients.push(client);
     await client.start(['/stocks/aex/philips']);

@@ -1,5 +1,6 @@
 /** A raw Bayeux long-polling client over fetch: just enough protocol to test servers precisely. */
 import type { StreamPosition } from '@push/protocol';
+import { PUBLISH_KEY } from './processes.js';
 
 /** A Bayeux message as JSON. */
 export type Wire = Record<string, unknown> & {
@@ -30,7 +31,7 @@ export async function post(base: string, batch: object[]): Promise<Wire[]> {
   return (await response.json()) as Wire[];
 }
 
-/** Publishes through `POST {base}/publish`. */
+/** Publishes through `POST {base}/publish`, as a trusted back end (the spawned servers' key). */
 export async function publishHttp(
   base: string,
   channel: string,
@@ -38,7 +39,7 @@ export async function publishHttp(
 ): Promise<{ offset: number; epoch: string }> {
   const response = await fetch(`${base}/publish`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-push-key': PUBLISH_KEY },
     body: JSON.stringify({ channel, data }),
   });
   const body = (await response.json()) as {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, PrivateRedis, uniquePrefix, until } from '../test-helpers.js';
 import { LongPollClient, post } from './bayeux-client.js';
 import { type Bundles, buildBundles } from './bundle.js';
-import { type NodeProcess, spawnNode } from './processes.js';
+import { type NodeProcess, PUBLISH_KEY, spawnNode } from './processes.js';
 
 let bundles: Bundles;
 let redis: PrivateRedis;
@@ -32,7 +32,7 @@ describe('Redis restarts under running server processes', () => {
     const publish = (data: unknown) =>
       fetch(`${b.base}/publish`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-push-key': PUBLISH_KEY },
         body: JSON.stringify({ channel: '/status', data }),
       });
     expect((await publish('before')).status).toBe(200);

@@ -1,8 +1,9 @@
 /**
  * One Push server process on the Redis broker, for the multi-process tests and the bench. Bundled
  * with esbuild at test time. Configured by environment: PORT, REDIS_URL, PUSH_REDIS_PREFIX,
- * PRESENCE_TTL, SESSION_TIMEOUT, CONNECT_TIMEOUT, NODE_TTL, and BROKER=memory for the single-process baseline
- * of the bench. Prints `ready <port>` once listening.
+ * PRESENCE_TTL, SESSION_TIMEOUT, CONNECT_TIMEOUT, NODE_TTL, PUSH_PUBLISH_KEY (HTTP publish stays closed
+ * without it), and BROKER=memory for the single-process baseline of the bench. Prints `ready <port>`
+ * once listening.
  */
 import { createServer } from 'node:http';
 import { createMemoryBroker, createPushServer } from '@push/server';
@@ -34,6 +35,7 @@ const push = createPushServer({
   broker,
   ...(sessionTimeout ? { sessionTimeout } : {}),
   ...(timeout ? { timeout } : {}),
+  ...(env.PUSH_PUBLISH_KEY ? { publishKey: env.PUSH_PUBLISH_KEY } : {}),
   limits: { maxQueue: 100_000, maxConnections: 1_000_000 },
 });
 

@@ -1,6 +1,12 @@
 /** Child server processes for the multi-process tests and the bench. */
 import { type ChildProcess, spawn } from 'node:child_process';
 
+/**
+ * The publish key every spawned server gets (as `PUSH_PUBLISH_KEY`): HTTP publish is closed
+ * without one, and the tests publish as a trusted back end.
+ */
+export const PUBLISH_KEY = 'multi-process-test-publish-key';
+
 /** A running server process. */
 export interface NodeProcess {
   readonly port: number;
@@ -17,7 +23,7 @@ export interface NodeProcess {
 /** Spawns `node <script> ...args` with `env`, resolving once it prints its port. */
 export function spawnNode(script: string, args: string[], env: Record<string, string>): Promise<NodeProcess> {
   const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, PUSH_PUBLISH_KEY: PUBLISH_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
