@@ -79,11 +79,11 @@ export class Engine implements SessionHost {
       onExpire: (session) => this.endSession(session, 'expired'),
     });
     this.metrics = new ServerMetrics({ sessions: () => this.registry.values() });
-    this.offBroker = broker.onMessage((message) => this.fanOut(message));
-  }
     this.gate = options.authorize
       ? new ChannelGate(options.authorize, this, options.limits.maxQueue)
       : undefined;
+    this.offBroker = broker.onMessage((message) => this.fanOut(message));
+  }
 
   get clock() {
     return this.options.clock;
@@ -184,6 +184,7 @@ export class Engine implements SessionHost {
   private fanOut(message: BrokerMessage): void {
     if (isServiceChannel(message.channel)) return;
     const seq = ++this.fanoutSeq;
+    const gate = this.gate;
     let delivery: ReturnType<typeof createDelivery> | undefined;
     this.index.forEachMatch(message.channel, (session) => {
       if (session.lastFanout === seq) return;
@@ -201,4 +202,3 @@ export class Engine implements SessionHost {
     this.deadlines.clear();
   }
 }
-    const gate = this.gate;
