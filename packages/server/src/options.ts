@@ -110,6 +110,17 @@ export interface PushServerOptions {
    * @defaultValue none
    */
   publishKey?: string;
+  /**
+   * Whether `POST {path}/publish` accepts requests without credentials. The endpoint is closed by
+   * default: a request needs the `publishKey`, or passes `authenticate` (called with a handshake
+   * whose `ext` is the body's `ext`) and `authorize(identity, 'publish', channel)` like a Bayeux
+   * publish. With neither configured every request gets
+   * `403::Publishing over HTTP is closed: …`. `'open'` lets anyone publish (still subject to
+   * `authorize` with the identity `{}`): for local development, or behind a proxy that guards it.
+   * It cannot be combined with `publishKey` or `authenticate`, which already secure the endpoint.
+   * @defaultValue 'closed'
+   */
+  publishEndpoint?: 'closed' | 'open';
   /** Time source for session expiry, held connects and heartbeats. @defaultValue the system clock */
   clock?: Clock;
 }
@@ -129,6 +140,9 @@ export interface ResolvedOptions {
   authenticate: Authenticate | undefined;
   authorize: Authorize | undefined;
   publishKey: string | undefined;
+  publishEndpoint: 'closed' | 'open';
+  /** True when `origins` was given (CORS then allows credentials, Origin-less requests are checked). */
+  hasOriginList: boolean;
   clock: Clock;
 }
 
@@ -140,6 +154,24 @@ function positive(name: string, value: number | undefined, fallback: number, all
     throw new PushServerError(
       'invalid-option',
       `Option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function resolvePublishEndpoint(options: PushServerOptions): 'closed' | 'open' {
+  const value = options.publishEndpoint ?? 'closed';
+  if (value !== 'closed' && value !== 'open') {
+    throw new PushServerError(
+      'invalid-option',
+      `Option publishEndpoint must be 'closed' or 'open', got ${String(value)}`,
+    );
+  }
+  if (value === 'open' && (options.publishKey !== undefined || options.authenticate !== undefined)) {
+    // Two settings that disagree on how the endpoint is secured: refuse rather than guess.
+    throw new PushServerError(
+      'invalid-option',
+      "Option publishEndpoint: 'open' cannot be combined with publishKey or authenticate, which secure POST {path}/publish; remove one",
     );
   }
   return value;
@@ -177,17 +209,6 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
         : positive('pollingInterval', options.pollingInterval, 0, true),
     sessionTimeout: positive('sessionTimeout', options.sessionTimeout, 60_000),
     heartbeatInterval: positive('heartbeatInterval', options.heartbeatInterval, 10_000),
-  /**
-   * Whether `POST {path}/publish` accepts requests without credentials. The endpoint is closed by
-   * default: a request needs the `publishKey`, or passes `authenticate` (called with a handshake
-   * whose `ext` is the body's `ext`) and `authorize(identity, 'publish', channel)` like a Bayeux
-   * publish. With neither configured every request gets
-   * `403::Publishing over HTTP is closed: …`. `'open'` lets anyone publish (still subject to
-   * `authorize` with the identity `{}`): for local development, or behind a proxy that guards it.
-   * It cannot be combined with `publishKey` or `authenticate`, which already secure the endpoint.
-   * @defaultValue 'closed'
-   */
-  publishEndpoint?: 'closed' | 'open';
     limits: {
       maxMessageBytes: positive('limits.maxMessageBytes', limits.maxMessageBytes, 256 * 1024),
       maxSubscriptions: positive('limits.maxSubscriptions', limits.maxSubscriptions, 1_000),
@@ -199,29 +220,8 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
     authenticate: options.authenticate,
     authorize: options.authorize,
     publishKey: options.publishKey,
+    publishEndpoint: resolvePublishEndpoint(options),
+    hasOriginList: origins !== undefined,
     clock: options.clock ?? systemClock,
   };
 }
-  publishEndpoint: 'closed' | 'open';
-  /** True when `origins` was given (CORS then allows credentials, Origin-less requests are checked). */
-  hasOriginList: boolean;
-function resolvePublishEndpoint(options: PushServerOptions): 'closed' | 'open' {
-  const value = options.publishEndpoint ?? 'closed';
-  if (value !== 'closed' && value !== 'open') {
-    throw new PushServerError(
-      'invalid-option',
-      `Option publishEndpoint must be 'closed' or 'open', got ${String(value)}`,
-    );
-  }
-  if (value === 'open' && (options.publishKey !== undefined || options.authenticate !== undefined)) {
-    // Two settings that disagree on how the endpoint is secured: refuse rather than guess.
-    throw new PushServerError(
-      'invalid-option',
-      "Option publishEndpoint: 'open' cannot be combined with publishKey or authenticate, which secure POST {path}/publish; remove one",
-    );
-  }
-  return value;
-}
-
-    publishEndpoint: resolvePublishEndpoint(options),
-    hasOriginList: origins !== undefined,
