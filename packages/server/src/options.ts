@@ -98,7 +98,18 @@ export interface PushServerOptions {
   heartbeatInterval?: number;
   /** Limits per client and per server. */
   limits?: PushLimits;
-  /** Allowed `Origin`s for WebSocket and CORS (exact origins or a predicate). @defaultValue any */
+  /**
+   * Sites allowed to use this server from a browser (exact origins such as
+   * `'https://app.example'`, or a predicate), for WebSocket upgrades, CORS and requests that carry
+   * no `Origin` (JSONP `<script>`, form posts, iframes: judged by `Sec-Fetch-Site` and `Referer`).
+   * Only listed origins get `access-control-allow-credentials`.
+   *
+   * Without a list any site may open a WebSocket to this server and run JSONP/iframe requests, and
+   * the browser sends your cookies along: CORS never allows credentials then, but a WebSocket is
+   * not covered by CORS. So an `authenticate` hook that trusts cookies (or any ambient
+   * credential) needs `origins`; tokens sent in `ext.auth` do not.
+   * @defaultValue none: any origin, CORS without credentials
+   */
   origins?: readonly string[] | ((origin: string) => boolean);
   /** Handshake authentication hook (see `jwtAuthenticator`). @defaultValue everyone is `{}` */
   authenticate?: Authenticate;

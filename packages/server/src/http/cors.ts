@@ -1,26 +1,31 @@
 /** CORS for the HTTP transports, driven by the same Origin allow-list as WebSocket. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bayeuxErrors } from '@push/protocol';
 import { sendRefusal } from './body.js';
+import { type OriginPolicy, originRefusal } from './origin.js';
 
 /**
- * Sets CORS headers for an allowed Origin; answers preflights and refuses disallowed origins.
- * Returns true when the request was fully answered here.
+ * Refuses requests from sites not on the `origins` list (with or without an `Origin` header, see
+ * {@link originRefusal}), sets CORS headers and answers preflights. Returns true when the request
+ * was fully answered here.
+ *
+ * Only a configured list earns `access-control-allow-credentials`: without one any site may read
+ * responses, so they must never be made with the user's cookies (`*` cannot carry credentials).
  */
-export function applyCors(
-  req: IncomingMessage,
-  res: ServerResponse,
-  isOriginAllowed: (origin: string | undefined) => boolean,
-): boolean {
-  const origin = req.headers.origin;
-  if (origin !== undefined && !isOriginAllowed(origin)) {
-    sendRefusal(res, 403, bayeuxErrors.forbidden(origin, 'origin'));
+export function applyCors(req: IncomingMessage, res: ServerResponse, policy: OriginPolicy): boolean {
+  const refusal = originRefusal(req.headers, policy);
+  if (refusal !== undefined) {
+    sendRefusal(res, 403, refusal);
     return true;
   }
+  const origin = req.headers.origin;
   if (origin !== undefined) {
-    res.setHeader('access-control-allow-origin', origin);
-    res.setHeader('access-control-allow-credentials', 'true');
-    res.setHeader('vary', 'Origin');
+    if (policy.hasOriginList) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      res.setHeader('vary', 'Origin');
+    } else {
+      res.setHeader('access-control-allow-origin', '*');
+    }
   }
   if (req.method === 'OPTIONS') {
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');

@@ -46,7 +46,7 @@ export function route(engine: Engine, req: IncomingMessage, res: ServerResponse)
   const target = parseTarget((req as { originalUrl?: string }).originalUrl ?? req.url);
   const sub = target && subPath(engine.options.path, target.pathname);
   if (!target || sub === undefined) return false;
-  if (applyCors(req, res, engine.options.isOriginAllowed)) return true;
+  if (applyCors(req, res, engine.options)) return true;
   dispatch(engine, req, res, sub, target.searchParams).catch((error: unknown) => {
     if (res.headersSent) return res.destroy();
     if (isRetriable(error)) sendRefusal(res, 503, bayeuxErrors.unavailable('Server unavailable: try again'));

@@ -11,6 +11,7 @@ import { processBatch, unreadableBatchReply } from '../bayeux/dispatch.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { type Delivery, encodeMixedBatch, wsRunFrameOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
+import { originRefusal } from '../http/origin.js';
 import type { RequestInfo } from '../options.js';
 import type { ConnectResponder, Session } from '../session.js';
 import type { Connection } from './connection.js';
@@ -140,11 +141,13 @@ export class WebSocketTransport {
         `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     };
-    const origin = req.headers.origin;
+    // Cross-site WebSocket hijacking: browsers send Origin on every upgrade (the same rules as
+    // HTTP apply when one does not).
+    const originError = originRefusal(req.headers, options);
     if (!options.transports.has('websocket')) {
       refuse('400 Bad Request', bayeuxErrors.unsupportedConnectionType(['websocket']));
-    } else if (!options.isOriginAllowed(origin)) {
-      refuse('403 Forbidden', bayeuxErrors.forbidden(origin ?? '', 'origin'));
+    } else if (originError !== undefined) {
+      refuse('403 Forbidden', originError);
     } else if (this.connections.size >= options.limits.maxConnections) {
       refuse(
         '503 Service Unavailable',
