@@ -59,6 +59,11 @@ export interface PushLimits {
   maxConnections?: number;
   /** Bytes buffered on one socket before the server stops writing to it. @defaultValue 1_048_576 */
   maxBufferedBytes?: number;
+  /**
+   * Presence channels one session may have entered at once; one more `enter` is refused with
+   * `429:presence,N:Limit exceeded: presence`. @defaultValue 100
+   */
+  maxPresence?: number;
 }
 
 /**
@@ -226,6 +231,7 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
       maxQueue: positive('limits.maxQueue', limits.maxQueue, 1_000),
       maxConnections: positive('limits.maxConnections', limits.maxConnections, 100_000),
       maxBufferedBytes: positive('limits.maxBufferedBytes', limits.maxBufferedBytes, 1024 * 1024),
+      maxPresence: positive('limits.maxPresence', limits.maxPresence, 100),
     },
     isOriginAllowed,
     authenticate: options.authenticate,

@@ -1,7 +1,8 @@
 /**
  * Presence on `/service/presence`: `enter` (with the client's data), `leave`, `members`.
  * Join and leave events are published on `presenceChannel(channel)` (`/presence<channel>`);
- * a member leaves when its session ends.
+ * a member leaves when its session ends. A session may be in at most `limits.maxPresence`
+ * channels at once (`429:presence,N:Limit exceeded: presence`).
  */
 import {
   bayeuxErrors,
@@ -40,10 +41,23 @@ export function presenceService(engine: Engine): ServiceHandler {
       }
     }
     if (request.action === 'enter') {
-      const member = { clientId, ...(request.data === undefined ? {} : { data: request.data }) };
-      const isNew = await engine.broker.presence.enter(channel, member, engine.options.sessionTimeout * 2);
       session.presence ??= new Set();
-      session.presence.add(channel);
+      const entered = session.presence;
+      const already = entered.has(channel);
+      const max = engine.options.limits.maxPresence;
+      // Every entry costs broker memory until the session ends: bounded per session. Counted
+      // before the broker is awaited, so concurrent enters cannot all slip under the limit.
+      if (!already && entered.size >= max)
+        throw new ServiceError(bayeuxErrors.limitExceeded('presence', max));
+      entered.add(channel);
+      const member = { clientId, ...(request.data === undefined ? {} : { data: request.data }) };
+      let isNew: boolean;
+      try {
+        isNew = await engine.broker.presence.enter(channel, member, engine.options.sessionTimeout * 2);
+      } catch (error) {
+        if (!already) entered.delete(channel);
+        throw error;
+      }
       if (isNew) {
         const event: PresenceEvent = { type: 'join', channel, member };
         await engine.publish({ channel: presenceChannel(channel), data: event });
