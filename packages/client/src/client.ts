@@ -2,7 +2,7 @@
  * The facade: wires platform, connection, subscriptions, outbox and presence together and exposes
  * the public `PushClient`. Holds no protocol logic of its own.
  */
-import { type DataMessage, isReply, type Message } from '@push/protocol';
+import { isDataMessage, type Message } from '@push/protocol';
 import { createConnection } from './connection.js';
 import { PushError } from './errors.js';
 import type { HoldPolicy } from './hold.js';
@@ -87,7 +87,7 @@ export function createClientFactory(
       memory: extras.memory,
       emit,
       onMessage(message) {
-        if ('data' in message && !isReply(message)) subscriptions.deliver(message as DataMessage);
+        if (isDataMessage(message)) subscriptions.deliver(message);
       },
       onConnected(fresh) {
         subscriptions.renew(fresh);

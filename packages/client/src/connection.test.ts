@@ -2,22 +2,10 @@
 // finding half-open connections, and held requests that keep dying early.
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './backoff.js';
-import { canTransition, STATES } from './state.js';
-import { setup } from './testing/fakes.js';
+import { fakeOnline, setup } from './testing/fakes.js';
 
 const connects = (t: ReturnType<typeof setup>) =>
   t.server.received.filter((m) => m.channel === '/meta/connect');
-
-describe('state table', () => {
-  it('closed is terminal and every state can close', () => {
-    expect(STATES.closed).toEqual([]);
-    for (const state of Object.keys(STATES) as (keyof typeof STATES)[]) {
-      if (state !== 'closed') expect(canTransition(state, 'closed')).toBe(true);
-    }
-    expect(canTransition('idle', 'connected')).toBe(false);
-    expect(canTransition('closed', 'connecting')).toBe(false);
-  });
-});
 
 describe('backoff', () => {
   it('is exponential with full jitter and bounded', () => {
@@ -131,7 +119,11 @@ describe('server advice', () => {
     await t.clock.advance(1000);
     expect(t.client.state).toBe('disconnected');
     expect(t.errors.map((e) => [e.code, e.bayeuxCode])).toEqual([['server-refused', 503]]);
+    expect(t.reasons.at(-1)).toEqual({ code: 'refused', error: t.errors[0] });
     const count = t.server.received.length;
+    await t.clock.advance(60_000);
+    t.online.set(false);
+    t.online.set(true); // a refusal waits for connect(), not for the network
     await t.clock.advance(60_000);
     expect(t.server.received.length).toBe(count);
     // the app may reconnect explicitly
@@ -178,6 +170,70 @@ describe('online signal', () => {
   });
 });
 
+describe('state reasons', () => {
+  it('a dead transport: reconnecting for its TransportError, which the next transport event carries', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)!.kill();
+    await t.clock.advance(0);
+    expect(t.states).toEqual(['connected', 'reconnecting']);
+    const error = t.reasons.at(-1)!.error;
+    expect(t.reasons.at(-1)).toEqual({ code: 'transport-failed', error });
+    expect(error).toMatchObject({
+      name: 'TransportError',
+      code: 'closed',
+      transport: 'websocket',
+      retriable: true,
+    });
+    await t.clock.advance(100);
+    expect(t.states).toEqual(['connected', 'reconnecting', 'connected']);
+    expect(t.reasons.at(-1)).toEqual({ code: 'negotiated' });
+    expect(t.changes.at(-1)).toEqual({
+      transport: 'websocket',
+      previous: undefined,
+      reason: 'connect',
+      error,
+    });
+  });
+
+  it('a client created offline waits in disconnected and connects when back online (it stayed idle)', async () => {
+    const online = fakeOnline(false);
+    const t = setup({ order: ['websocket'], client: { online } });
+    await t.clock.advance(10_000);
+    expect(t.client.state).toBe('disconnected'); // entered inside createClient, before `on`
+    expect(t.server.received).toEqual([]);
+    online.set(true);
+    await t.clock.advance(0);
+    expect(t.client.state).toBe('connected');
+    expect(t.reasons.map((r) => r.code)).toEqual(['online', 'negotiated']);
+  });
+
+  it('going offline during a reconnect round drops the round (it was adopted while disconnected)', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    const handle = t.server.handle.bind(t.server);
+    let release: (() => void) | undefined;
+    t.server.handle = (batch, respond) => {
+      if (release || batch[0]!.channel !== '/meta/connect' || batch[0]!.advice?.timeout !== 0)
+        return handle(batch, respond);
+      release = () => handle(batch, respond); // the reconnect's first connect: answered later
+    };
+    t.factories.websocket.created.at(-1)!.kill();
+    await t.clock.advance(100); // backoff, then the round waits for its connect reply
+    expect(release).toBeDefined();
+    t.online.set(false);
+    release!();
+    await t.clock.advance(0);
+    expect(t.client.state).toBe('disconnected');
+    expect(t.client.transport).toBeUndefined();
+    expect(t.factories.websocket.created.every((x) => x.closed)).toBe(true);
+    t.online.set(true);
+    await t.clock.advance(0);
+    expect(t.client.state).toBe('connected');
+    expect(t.client.transport).toBe('websocket');
+  });
+});
+
 describe('heartbeats', () => {
   it('finds a half-open connection within advice.timeout + heartbeatGrace', async () => {
     const t = setup({ order: ['websocket'] });
@@ -190,6 +246,10 @@ describe('heartbeats', () => {
     expect(t.client.state).toBe('connected');
     await t.clock.advance(1);
     expect(t.client.state).toBe('reconnecting');
+    expect(t.reasons.at(-1)).toMatchObject({
+      code: 'transport-failed',
+      error: { name: 'TransportError', code: 'timeout', transport: 'websocket' },
+    });
     expect(socket.closed).toBe(true);
     await t.clock.advance(100);
     expect(t.client.state).toBe('connected');

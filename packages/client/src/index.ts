@@ -8,6 +8,7 @@
  * client.subscribe('/stocks/aex/*', (data) => console.log(data));
  * await client.publish('/chat/lobby', { text: 'hi' });
  */
+import { type ConnectionType, DEFAULT_ORDER } from '@push/protocol';
 import { createClientFactory } from './client.js';
 import { createHoldPolicy } from './hold.js';
 import { transportMemory } from './memory.js';
@@ -15,6 +16,7 @@ import { createPresences } from './presence.js';
 import { eventSource } from './transports/eventsource.js';
 import { iframe } from './transports/iframe.js';
 import { longPolling } from './transports/long-polling.js';
+import type { TransportFactory } from './transports/transport.js';
 import { websocket } from './transports/websocket.js';
 import type { ClientOptions, PushClient } from './types.js';
 import { upgrade } from './upgrade.js';
@@ -27,9 +29,18 @@ export { createPresence, createPresences, type PresenceHandle, type Presences } 
 export { eventSource } from './transports/eventsource.js';
 export { domFrame, type FrameOpener, fetchFrame, iframe } from './transports/iframe.js';
 export { longPolling } from './transports/long-polling.js';
+export { TransportError } from './transports/transport.js';
 export { websocket } from './transports/websocket.js';
 export type * from './types.js';
 export { type UpgradeControl, upgrade } from './upgrade.js';
+
+/** The transports of this entry by connection type; `DEFAULT_ORDER` (protocol) sets their order. */
+const registry: Partial<Record<ConnectionType, TransportFactory>> = {
+  websocket: websocket(),
+  eventsource: eventSource(),
+  'long-polling': longPolling(),
+  iframe: iframe(),
+};
 
 /**
  * Creates a client that negotiates among all four transports (default order websocket,
@@ -39,6 +50,6 @@ export { type UpgradeControl, upgrade } from './upgrade.js';
  * client.on('transport', ({ transport, reason }) => console.log('using', transport, reason));
  */
 export const createClient: (options: ClientOptions) => PushClient = createClientFactory(
-  [websocket(), eventSource(), longPolling(), iframe()],
+  DEFAULT_ORDER.flatMap((type) => registry[type] ?? []),
   { upgrade, presence: createPresences, holdPolicy: createHoldPolicy, memory: transportMemory },
 );

@@ -1,28 +1,30 @@
 /**
- * A link is one transport instance plus request/reply matching by message `id`. Each link has a
- * generation number; once closed, nothing it reports reaches the client (stale callbacks dropped).
+ * A link is one transport instance plus request/reply matching by message `id`. Once closed,
+ * nothing its transport reports reaches the client (stale callbacks dropped). Failures are the
+ * transport's {@link TransportError}; the connection turns them into PushErrors for the app.
  */
 import { isReply, type Message, type Reply } from '@push/protocol';
-import { PushError } from './errors.js';
-import type { Platform, Transport, TransportFactory } from './types.js';
+import {
+  type Platform,
+  type Transport,
+  TransportError,
+  type TransportFactory,
+} from './transports/transport.js';
 
 export interface Link {
-  readonly gen: number;
   readonly factory: TransportFactory;
   readonly transport: Transport;
-  /** Settles on the transport's open signal; rejects (with the reason) if it closes first. */
+  /** Settles on the transport's open signal; rejects with its TransportError if it closes first. */
   readonly opened: Promise<void>;
   readonly closed: boolean;
   /** Messages that are not replies to this link's requests (data, presence events). */
   onMessage: (message: Message) => void;
   /** Called once when the transport dies (not after `close()`). */
-  onClose: (reason: string) => void;
-  /** Sends `message` and resolves with the reply carrying its id; rejects on close. */
+  onClose: (error: TransportError) => void;
+  /** Sends `message` and resolves with the reply carrying its id; rejects with a TransportError. */
   request(message: Message): Promise<Reply>;
   close(): void;
 }
-
-let generations = 0;
 
 /** A promise with its settle functions; rejections are marked handled (callers may not await). */
 export function defer(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
@@ -37,33 +39,27 @@ export function defer(): { promise: Promise<void>; resolve: () => void; reject: 
 
 /** Creates a link; the transport does no I/O until `link.transport.open()`. */
 export function createLink(factory: TransportFactory, url: URL, env: Platform): Link {
-  const gen = ++generations;
   const pending = new Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   let closed = false;
-  let settleOpen!: { resolve: () => void; reject: (e: Error) => void };
-  const opened = new Promise<void>((resolve, reject) => {
-    settleOpen = { resolve, reject };
-  });
-  opened.catch(() => {});
-  const shutdown = (reason: string) => {
+  const open = defer();
+  const shutdown = (error: TransportError) => {
     closed = true;
-    settleOpen.reject(new Error(reason));
-    for (const p of pending.values()) p.reject(new PushError('connection-lost', 'Transport closed'));
+    open.reject(error);
+    for (const p of pending.values()) p.reject(error);
     pending.clear();
   };
   const link: Link = {
-    gen,
     factory,
     get closed() {
       return closed;
     },
-    opened,
+    opened: open.promise,
     onMessage: () => {},
     onClose: () => {},
     transport: factory.create(
       url,
       {
-        open: () => closed || settleOpen.resolve(),
+        open: () => closed || open.resolve(),
         message(batch) {
           if (closed) return; // a stale callback from a closed link: dropped
           for (const message of batch) {
@@ -74,29 +70,33 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
             } else link.onMessage(message);
           }
         },
-        close(reason) {
+        close(error) {
           if (closed) return;
-          shutdown(reason);
-          link.onClose(reason);
+          shutdown(error);
+          link.onClose(error);
         },
       },
       env,
     ),
     request(message) {
-      if (closed) return Promise.reject(new PushError('connection-lost', 'Transport closed'));
+      if (closed) return Promise.reject(new TransportError('not-open', factory.type));
       return new Promise<Reply>((resolve, reject) => {
         const id = message.id!;
         pending.set(id, { resolve, reject });
-        link.transport.send([message]).catch(() => {
+        link.transport.send([message]).catch((error: unknown) => {
           // Duplex transports report failure through close(); POST transports close themselves.
-          pending.get(id)?.reject(new PushError('connection-lost', 'Transport closed'));
+          const failure =
+            error instanceof TransportError
+              ? error
+              : new TransportError('error', factory.type, { cause: error });
+          pending.get(id)?.reject(failure);
           pending.delete(id);
         });
       });
     },
     close() {
       if (closed) return;
-      shutdown('closed');
+      shutdown(new TransportError('closed', factory.type));
       link.transport.close();
     },
   };

@@ -20,6 +20,7 @@ describe('negotiation', () => {
       behaviors: { websocket: 'never-open' },
       to: 'eventsource',
       reason: 'open-timeout',
+      error: 'timeout',
       at: 1000,
     },
     {
@@ -27,6 +28,7 @@ describe('negotiation', () => {
       behaviors: { websocket: 'fail-open' },
       to: 'eventsource',
       reason: 'open-failed',
+      error: 'closed',
       at: 0,
     },
     {
@@ -34,6 +36,7 @@ describe('negotiation', () => {
       behaviors: { websocket: 'silent' },
       to: 'eventsource',
       reason: 'handshake-timeout',
+      error: 'timeout',
       at: 1000,
     },
   ] as const;
@@ -46,7 +49,12 @@ describe('negotiation', () => {
       expect(t.client.fallbacks).toEqual([
         { from: 'websocket', to: path.to, reason: path.reason, at: path.at },
       ]);
-      expect(t.changes.at(-1)).toEqual({ transport: path.to, previous: undefined, reason: 'fallback' });
+      expect(t.changes.at(-1)).toEqual({
+        transport: path.to,
+        previous: undefined,
+        reason: 'fallback',
+        error: expect.objectContaining({ name: 'TransportError', code: path.error, transport: 'websocket' }),
+      });
       // the fallback is reported to the server in the successful handshake
       expect(handshakes(t.server).at(-1)!.ext?.push?.fallbacks).toEqual([
         { from: 'websocket', to: path.to, reason: path.reason, at: path.at },
@@ -167,6 +175,45 @@ describe('negotiation', () => {
     t.factories.websocket.created.at(-1)!.kill();
     await t.clock.advance(1000);
     expect(handshakes(t.server).map((h) => h.ext?.auth)).toEqual([{ token: 't1' }, { token: 't2' }]);
+  });
+
+  it('an auth() that throws is an auth failure, not a fallback (it was recorded as open-failed)', async () => {
+    let fail = true;
+    const t = setup({
+      client: {
+        auth: async () => {
+          if (fail) throw new Error('token endpoint down');
+          return { token: 'good' };
+        },
+      },
+    });
+    await t.clock.advance(0);
+    expect(t.errors).toHaveLength(1);
+    expect(t.errors[0]).toMatchObject({ name: 'PushError', code: 'auth-failed', retriable: true });
+    expect(t.errors[0]!.cause).toMatchObject({ message: 'token endpoint down' });
+    expect(t.client.fallbacks).toEqual([]);
+    expect(t.factories.eventsource.created).toHaveLength(0); // no other transport tried
+    expect(t.factories.websocket.created[0]!.closed).toBe(true);
+    expect(handshakes(t.server)).toHaveLength(0);
+    expect(t.client.state).toBe('reconnecting');
+    expect(t.reasons.at(-1)).toEqual({ code: 'negotiation-failed', error: t.errors[0] });
+    fail = false;
+    await t.clock.advance(100); // the backoff; auth() is called again
+    expect(t.client.state).toBe('connected');
+    expect(t.client.transport).toBe('websocket');
+    expect(handshakes(t.server).map((h) => h.ext?.auth)).toEqual([{ token: 'good' }]);
+  });
+
+  it("a refused handshake without advice follows Bayeux's default (retry): it retries, it does not stop", async () => {
+    const t = setup();
+    t.server.handshakeError = '401::Authentication failed';
+    t.server.handshakeAdvice = undefined;
+    await t.clock.advance(0);
+    expect(t.errors.map((e) => [e.code, e.retriable])).toEqual([['rejected', true]]);
+    expect(t.client.state).toBe('reconnecting');
+    t.server.handshakeError = undefined;
+    await t.clock.advance(100);
+    expect(t.client.state).toBe('connected');
   });
 
   it('when every transport fails, reports negotiation-failed and retries the round with backoff', async () => {

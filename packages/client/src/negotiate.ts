@@ -7,6 +7,11 @@
  * handshake and connect by POST, then open their downstream with the confirmed clientId (first
  * bytes = liveness). Either way the first `/meta/connect` is sent with `advice.timeout: 0` and must
  * be answered within the deadline.
+ *
+ * A step fails on the transport (a {@link TransportError}, or its deadline) and the next factory
+ * is tried. A refused handshake or a failing `auth()` is no transport's fault: it is a PushError,
+ * the same on every transport, and ends the round without a fallback. The two are told apart with
+ * `instanceof`.
  */
 import {
   BAYEUX_VERSION,
@@ -17,7 +22,8 @@ import {
 } from '@push/protocol';
 import { PushError } from './errors.js';
 import { createLink, type Link } from './link.js';
-import type { Fallback, FallbackReason, Platform, TransportFactory } from './types.js';
+import { type Platform, TransportError, type TransportFactory } from './transports/transport.js';
+import type { AuthToken, Fallback, FallbackReason } from './types.js';
 
 export interface NegotiateOptions {
   url: URL;
@@ -32,8 +38,8 @@ export interface NegotiateOptions {
   nextId(): string;
   /** Where messages of an upgrade probe go (the client's dispatcher). */
   onMessage(message: Message): void;
-  /** Builds the handshake request (auth, ack extension, fallback reports). */
-  handshake(fallbacks: readonly Fallback[]): Promise<HandshakeRequest>;
+  /** Credentials for the handshake, or the function that returns them (called per handshake). */
+  auth?: AuthToken | (() => Promise<AuthToken>);
   /** Builds a `/meta/connect` request for `clientId` on `type`. */
   connect(clientId: string, type: ConnectionType, hold?: number): Message;
 }
@@ -48,76 +54,110 @@ export interface Negotiated {
   fallbacks: Fallback[];
   /** Messages that arrived during negotiation (deliver them after the connect reply). */
   early: Message[];
+  /** What ended the last failed attempt, when there was a fallback. */
+  error?: TransportError | PushError;
 }
 
-/** A step failure: the reason to record, or a fatal refusal that no other transport will fix. */
+/** A step that failed: the fallback reason to record and the failure behind it. Try the next transport. */
 export class StepError extends Error {
   constructor(
     readonly reason: FallbackReason,
-    readonly fatal?: PushError,
+    readonly failure: TransportError | PushError,
   ) {
     super(reason);
   }
 }
 
-/** Awaits `promise` within `timeout` ms; a miss or failure becomes a StepError `{name}-timeout|failed`. */
+/**
+ * Awaits `promise` within `timeout` ms. A missed deadline or a TransportError becomes a StepError
+ * `{name}-timeout|failed`; anything else (a PushError) passes through.
+ */
 export async function step<T>(
   promise: Promise<T>,
   timeout: number,
   env: Platform,
   name: 'open' | 'handshake' | 'connect',
+  type: ConnectionType,
 ): Promise<T> {
   let timer: unknown;
   const deadline = new Promise<never>((_, reject) => {
-    timer = env.clock.setTimeout(() => reject(new StepError(`${name}-timeout`)), timeout);
+    timer = env.clock.setTimeout(() => reject(new TransportError('timeout', type)), timeout);
   });
   try {
     return await Promise.race([promise, deadline]);
   } catch (error) {
-    throw error instanceof StepError ? error : new StepError(`${name}-failed`);
+    if (!(error instanceof TransportError)) throw error;
+    throw new StepError(`${name}-${error.code === 'timeout' ? 'timeout' : 'failed'}`, error);
   } finally {
     env.clock.clearTimeout(timer);
   }
 }
 
-/** Tries one factory; resolves with a connected link or throws a StepError. */
+/** The handshake request: connection types, the ack extension, fallback reports and credentials. */
+async function handshakeRequest(
+  o: NegotiateOptions,
+  fallbacks: readonly Fallback[],
+): Promise<HandshakeRequest> {
+  const message = handshakeMessage(o.factories.map((f) => f.type));
+  message.ext = { ack: true };
+  if (fallbacks.length) message.ext.push = { fallbacks: [...fallbacks] };
+  if (o.auth) {
+    try {
+      message.ext.auth = typeof o.auth === 'function' ? await o.auth() : o.auth;
+    } catch (cause) {
+      throw new PushError('auth-failed', `auth() failed: ${cause}`, undefined, undefined, { cause });
+    }
+  }
+  return message;
+}
+
+/**
+ * Tries one factory; resolves with a connected link, throws a StepError (try the next one) or a
+ * PushError (a refusal or `auth()` failure: the round ends).
+ */
 async function attempt(o: NegotiateOptions, factory: TransportFactory, fallbacks: Fallback[]) {
   const link = createLink(factory, o.url, o.env);
   const early: Message[] = [];
   link.onMessage = (message) => early.push(message);
+  const within = <T>(promise: Promise<T>, name: 'open' | 'handshake' | 'connect') =>
+    step(promise, o.timeout, o.env, name, factory.type);
   try {
     let clientId = o.clientId;
     let handshake: Reply | undefined;
     const open = () => {
       link.transport.open(clientId);
-      return step(link.opened, o.timeout, o.env, 'open');
+      return within(link.opened, 'open');
     };
     if (factory.duplex) await open();
     for (let tries = 0; ; tries++) {
       if (!clientId) {
-        const request = await o.handshake(fallbacks);
-        handshake = await step(link.request({ ...request, id: o.nextId() }), o.timeout, o.env, 'handshake');
+        const request = await handshakeRequest(o, fallbacks);
+        handshake = await within(link.request({ ...request, id: o.nextId() }), 'handshake');
         if (!handshake.successful || !handshake.clientId) {
-          const refused = new PushError('rejected', 'Handshake refused', handshake.error, handshake.advice);
           // An explicit refusal (bad credentials) is the same on every transport: do not fall back.
-          throw new StepError('handshake-failed', handshake.error ? refused : undefined);
+          // Without advice Bayeux's default applies (`retry`), so only `none` makes it final.
+          const { error, advice } = handshake;
+          const retriable = advice?.reconnect !== 'none';
+          const refused = new PushError('rejected', 'Handshake refused', error, advice, { retriable });
+          if (error) throw refused;
+          throw new StepError('handshake-failed', refused);
         }
         clientId = handshake.clientId;
       }
       // Non-duplex transports confirm the session by POST before opening their downstream: a
       // stream opened for a clientId the server forgot (it restarted) would only carry a 402.
-      const connect = await step(
+      const connect = await within(
         link.request({ ...o.connect(clientId, factory.type, 0), id: o.nextId() }),
-        o.timeout,
-        o.env,
         'connect',
       );
       if (connect.successful) {
         if (!factory.duplex) await open();
         return { link, clientId, handshake, connect, early };
       }
-      if (tries > 0 || handshake || connect.advice?.reconnect === 'none')
-        throw new StepError('connect-failed');
+      if (tries > 0 || handshake || connect.advice?.reconnect === 'none') {
+        const refused = new PushError('rejected', 'Connect refused', connect.error, connect.advice);
+        throw new StepError('connect-failed', refused);
+      }
       clientId = undefined; // the server forgot the session: handshake again on the same link
     }
   } catch (error) {
@@ -128,11 +168,11 @@ async function attempt(o: NegotiateOptions, factory: TransportFactory, fallbacks
 
 /**
  * Runs one negotiation round from `start`. Resolves with the first factory that connects;
- * rejects with a PushError (`negotiation-failed`, or `rejected` on a refused handshake).
+ * rejects with a PushError (`negotiation-failed`; `rejected` on a refused handshake; `auth-failed`).
  */
 export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
   const fallbacks: Fallback[] = [];
-  let failed: { type: ConnectionType; reason: FallbackReason } | undefined;
+  let failed: { type: ConnectionType; reason: FallbackReason; error?: StepError['failure'] } | undefined;
   const count = o.factories.length;
   for (let i = 0; i < count; i++) {
     const index = (o.start + i) % count;
@@ -145,15 +185,16 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
     }
     try {
       const result = await attempt(o, factory, fallbacks);
-      return { ...result, index, fallbacks };
+      return { ...result, index, fallbacks, error: failed?.error };
     } catch (error) {
-      const { reason, fatal } = error as StepError;
-      if (fatal) throw fatal;
-      o.env.log('debug', factory.type, reason);
-      failed = { type: factory.type, reason: reason ?? 'open-failed' };
+      if (!(error instanceof StepError)) throw error; // not the transport's fault: no fallback
+      o.env.log('debug', factory.type, error.reason);
+      failed = { type: factory.type, reason: error.reason, error: error.failure };
     }
   }
-  throw new PushError('negotiation-failed', `No transport worked: ${failed?.type} ${failed?.reason}`);
+  const cause = failed?.error;
+  const message = `No transport worked: ${failed?.type} ${failed?.reason}`;
+  throw new PushError('negotiation-failed', message, undefined, undefined, cause ? { cause } : {});
 }
 
 export const handshakeMessage = (types: readonly ConnectionType[]): HandshakeRequest => ({

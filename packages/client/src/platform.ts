@@ -1,6 +1,27 @@
 /** Browser (and Node 20) defaults for everything the client takes from the platform. */
 import type { ClientOptions, Clock, OnlineSignal, Platform } from './types.js';
 
+/** One timer on the injected clock: `set` replaces what was pending, `clear` cancels it. */
+export interface Timer {
+  set(ms: number, fn: () => void): void;
+  clear(): void;
+}
+
+export function createTimer(clock: Clock): Timer {
+  let handle: unknown;
+  const timer: Timer = {
+    set(ms, fn) {
+      timer.clear();
+      handle = clock.setTimeout(fn, ms);
+    },
+    clear() {
+      clock.clearTimeout(handle);
+      handle = undefined;
+    },
+  };
+  return timer;
+}
+
 /** The real clock; each call goes through `globalThis` so fake timers can replace it. */
 export const systemClock: Clock = {
   now: () => Date.now(),

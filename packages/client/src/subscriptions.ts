@@ -129,8 +129,10 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       for (const handle of handles) {
         try {
           handle.handler(message.data, message);
-        } catch (error) {
-          deps.emit('error', new PushError('rejected', `Handler threw: ${error}`));
+        } catch (cause) {
+          // The app's own bug, not the server's refusal: its own code, delivery goes on.
+          const message = `A handler of ${pattern} threw: ${cause}`;
+          deps.emit('error', new PushError('handler-failed', message, undefined, undefined, { cause }));
         }
       }
     }

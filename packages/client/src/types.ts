@@ -1,21 +1,44 @@
 /**
- * Public types of `@push/client`: options, the client and its handles, the transport seam and
- * the injected platform (clock, fetch, WebSocket, storage, online signal, document).
+ * Public types of `@push/client`: options, the client, its events and handles. The transport seam
+ * and the injected platform are in `transports/transport.ts` and re-exported here.
  */
-import type { ConnectionType, DataMessage, Message } from '@push/protocol';
+import type { ConnectionType, DataMessage } from '@push/protocol';
 import type { PushError } from './errors.js';
+import type {
+  Clock,
+  KeyValueStorage,
+  Logger,
+  OnlineSignal,
+  TransportError,
+  TransportFactory,
+  WebSocketCtor,
+} from './transports/transport.js';
 
 export type { ConnectionType, Message } from '@push/protocol';
+export type {
+  Clock,
+  KeyValueStorage,
+  Logger,
+  OnlineSignal,
+  Platform,
+  Transport,
+  TransportErrorCode,
+  TransportEvents,
+  TransportFactory,
+  WebSocketCtor,
+  WebSocketLike,
+} from './transports/transport.js';
 
 /**
- * The connection's state.
+ * The connection's state. What each state allows is the table in `state.ts`.
  * - `idle`: created with `autoConnect: false`, `connect()` not called yet.
  * - `connecting`: the first negotiation is running.
  * - `connected`: a transport is up and `/meta/connect` is cycling.
  * - `reconnecting`: the connection was lost; a retry is scheduled (backoff) or running.
- * - `disconnected`: the server advised `reconnect: none`, or the client is offline; it waits.
+ * - `disconnected`: the client is offline (`reason.code: 'offline'`), or the server advised
+ *   `reconnect: none` (`'refused'`: only `connect()` starts again); it waits.
  * - `closed`: `close()` was called; terminal.
- * @example client.on('state', (state, previous) => console.log(previous, '->', state));
+ * @example client.on('state', (state, previous, reason) => console.log(previous, '->', state, reason.code));
  */
 export type ConnectionState =
   | 'idle'
@@ -26,122 +49,33 @@ export type ConnectionState =
   | 'closed';
 
 /**
- * Time, injectable so tests drive it with a fake clock.
- * @example const clock: Clock = { now: () => Date.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h) };
+ * Why the connection entered its state (the third argument of the `state` event).
+ * - `created`: the client was created (`idle`).
+ * - `connect`: `connect()` (or `autoConnect`) started a negotiation.
+ * - `negotiated`: a transport connected.
+ * - `transport-failed`: the transport died; `error` is its {@link TransportError}.
+ * - `negotiation-failed`: a negotiation round failed; `error` is the PushError also emitted on
+ *   `error` (`negotiation-failed`, `auth-failed`, or a refused handshake the server said to retry).
+ * - `advice`: the server refused a `/meta/connect` and advised `retry` or `handshake` (`error`).
+ * - `offline` / `online`: the online signal changed.
+ * - `refused`: the server advised `reconnect: none` (`error`); the client waits for `connect()`.
+ * - `close`: `close()` was called.
+ * @example client.on('state', (state, _previous, { code, error }) => code === 'refused' && signIn(error));
  */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/**
- * Key/value storage where the client remembers which transport worked per origin
- * (`localStorage` by default when it exists).
- * @example const storage: KeyValueStorage = new Map<string, string>() as never; // any get/set pair
- */
-export interface KeyValueStorage {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-}
-
-/**
- * Network reachability: `online()` now, and a subscription to changes (browser `online`/`offline`).
- * @example const online: OnlineSignal = { online: () => true, subscribe: () => () => {} };
- */
-export interface OnlineSignal {
-  online(): boolean;
-  subscribe(listener: (online: boolean) => void): () => void;
-}
-
-/**
- * The subset of the WebSocket constructor the client uses (browser `WebSocket` or `ws`).
- * @example import WebSocket from 'ws'; createClient({ url, WebSocket });
- */
-export type WebSocketCtor = new (url: string) => WebSocketLike;
-
-/**
- * The subset of a WebSocket instance the client uses.
- * @example const socket: WebSocketLike = new WebSocket('wss://example.com/push');
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: unknown) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-/**
- * Tiny tagged logger; off by default.
- * @example createClient({ url, logger: (level, tag, detail) => console.log(level, tag, detail) });
- */
-export type Logger = (level: 'debug' | 'warn', tag: string, detail: unknown) => void;
-
-/**
- * Everything the client takes from the platform.
- * @example const env: Platform = { clock, online, random: Math.random, log: () => {}, fetch }; // what transports receive Browser (and Node 20) defaults are used for
- * what is not given.
- */
-export interface Platform {
-  clock: Clock;
-  fetch?: typeof fetch;
-  WebSocket?: WebSocketCtor;
-  /** Where the transport memory keeps what worked; `null`: nowhere, undefined: `localStorage`. */
-  storage?: KeyValueStorage | null;
-  online: OnlineSignal;
-  /** Used by the iframe transport in browsers; absent in Node. */
-  document?: Document;
-  /** Extra request headers for HTTP transports (e.g. from `auth`). */
-  headers?: Record<string, string>;
-  /** `fetch` credentials mode for HTTP transports; default `'include'`. */
-  credentials?: RequestCredentials;
-  random: () => number;
-  log: Logger;
-}
-
-/**
- * Events a transport reports to its owner.
- * @example events.open(); events.message(batch); events.close('socket-closed');
- */
-export interface TransportEvents {
-  /** The transport is usable (socket open, stream's first bytes arrived). */
-  open(): void;
-  /** A batch arrived from the server (downstream, or the reply to an upstream POST). */
-  message(batch: Message[]): void;
-  /** The transport died; it will not be used again. */
-  close(reason: string): void;
-}
-
-/**
- * One live transport.
- * @example const t = factory.create(url, events, env); t.open(clientId); await t.send([message]); t.close(); I/O starts in `open()`, never in `create()`.
- * `send()` resolves when the batch is handed over (duplex) or when the POST answered; its replies
- * arrive through `events.message`.
- */
-export interface Transport {
-  readonly type: ConnectionType;
-  /** Starts I/O. Stream transports need the session's `clientId` (they open after the handshake). */
-  open(clientId?: string): void;
-  send(batch: Message[]): Promise<void>;
-  /** Resolves when requests in flight (other than held `/meta/connect`s) have finished. */
-  pause(): Promise<void>;
-  close(): void;
-}
-
-/**
- * Creates transports of one connection type. Export one per transport file so unused ones tree-shake.
- * `duplex: true` transports carry the handshake themselves; the others send upstream by POST
- * and open their downstream (if any) after the handshake.
- * @example createClient({ url, transports: [websocket(), longPolling()] });
- */
-export interface TransportFactory {
-  readonly type: ConnectionType;
-  readonly duplex: boolean;
-  isSupported(env: Platform): boolean;
-  create(url: URL, events: TransportEvents, env: Platform): Transport;
+export interface StateReason {
+  code:
+    | 'created'
+    | 'connect'
+    | 'negotiated'
+    | 'transport-failed'
+    | 'negotiation-failed'
+    | 'advice'
+    | 'offline'
+    | 'online'
+    | 'refused'
+    | 'close';
+  /** The failure behind the move, when there was one. */
+  error?: TransportError | PushError;
 }
 
 /**
@@ -270,12 +204,17 @@ export interface Presence {
 
 /**
  * A transport switch (`previous` undefined on the first connection).
- * @example client.on('transport', ({ transport, previous, reason }) => console.log(previous, '->', transport, reason));
+ * @example client.on('transport', ({ transport, previous, reason, error }) => console.log(previous, '->', transport, reason, error?.code));
  */
 export interface TransportChange {
   transport: ConnectionType;
   previous: ConnectionType | undefined;
   reason: 'connect' | 'fallback' | 'upgrade' | 'reconnect';
+  /**
+   * The failure that made the client leave the transport before: for `fallback`, what ended the
+   * last failed attempt of the negotiation; for `reconnect`, what ended the previous transport.
+   */
+  error?: TransportError | PushError;
 }
 
 /**
@@ -283,7 +222,7 @@ export interface TransportChange {
  * @example client.on('recovered', ({ channel, recovered }) => recovered || reload(channel));
  */
 export interface ClientEvents {
-  state: [state: ConnectionState, previous: ConnectionState];
+  state: [state: ConnectionState, previous: ConnectionState, reason: StateReason];
   transport: [change: TransportChange];
   error: [error: PushError];
   recovered: [event: { channel: string; recovered: boolean }];

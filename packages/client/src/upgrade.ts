@@ -27,11 +27,12 @@ export interface UpgradeControl {
 
 /** Opens `factory` for the existing session; resolves once it proved alive within the deadline. */
 async function probe(o: NegotiateOptions, index: number, clientId: string): Promise<Link> {
-  const link = createLink(o.factories[index]!, o.url, o.env);
+  const factory = o.factories[index]!;
+  const link = createLink(factory, o.url, o.env);
   link.onMessage = o.onMessage;
   try {
     link.transport.open(clientId);
-    await step(link.opened, o.timeout, o.env, 'open');
+    await step(link.opened, o.timeout, o.env, 'open', factory.type);
     return link;
   } catch (error) {
     link.close();

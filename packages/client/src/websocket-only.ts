@@ -10,7 +10,8 @@ import { createClientFactory } from './client.js';
 import { websocket } from './transports/websocket.js';
 import type { ClientOptions, PushClient } from './types.js';
 
-export { PushError, type PushErrorCode } from './errors.js';
+export { isRetriable, PushError, type PushErrorCode } from './errors.js';
+export { TransportError } from './transports/transport.js';
 export { websocket } from './transports/websocket.js';
 export type * from './types.js';
 

@@ -7,15 +7,17 @@ import {
   type PresenceMember,
   type PresenceRequest,
   type Reply,
+  TRANSPORTS,
 } from '@push/protocol';
-import type {
-  Clock,
-  OnlineSignal,
-  Platform,
-  Transport,
-  TransportEvents,
-  TransportFactory,
-} from '../types.js';
+import {
+  type Clock,
+  type OnlineSignal,
+  type Platform,
+  type Transport,
+  TransportError,
+  type TransportEvents,
+  type TransportFactory,
+} from '../transports/transport.js';
 
 export class FakeClock implements Clock {
   time = 0;
@@ -306,8 +308,9 @@ export interface FakeTransport extends Transport {
 }
 
 export interface FakeFactoryOptions {
-  duplex: boolean;
-  /** Non-duplex transports: whether a downstream stream is opened (SSE/iframe) or not (long-polling). */
+  /** Default: the protocol's `TRANSPORTS[type].duplex`. */
+  duplex?: boolean;
+  /** Non-duplex: a downstream stream is opened (SSE/iframe) or not (long-polling); default `streamed`. */
   stream?: boolean;
   behavior?: Behavior;
 }
@@ -315,8 +318,9 @@ export interface FakeFactoryOptions {
 export function fakeFactory(
   server: FakeServer,
   type: ConnectionType,
-  options: FakeFactoryOptions,
+  given: FakeFactoryOptions = {},
 ): TransportFactory & { created: FakeTransport[]; behavior: Behavior } {
+  const options = { duplex: TRANSPORTS[type].duplex, stream: TRANSPORTS[type].streamed, ...given };
   const factory = {
     type,
     duplex: options.duplex,
@@ -352,11 +356,11 @@ export function fakeFactory(
           void Promise.resolve().then(() => transport.closed || events.open());
         },
         async send(batch) {
-          if (transport.closed) throw new Error('closed');
+          if (transport.closed) throw new TransportError('not-open', type);
           if (behavior === 'silent') return;
           if (behavior === 'fail-post' && !options.duplex) {
             void Promise.resolve().then(() => transport.kill());
-            throw new Error('post failed');
+            throw new TransportError('http-status', type, { status: 503 });
           }
           for (const m of batch) {
             if (m.channel === '/meta/handshake' || !options.duplex) continue;
@@ -380,7 +384,7 @@ export function fakeFactory(
         kill() {
           if (transport.closed) return;
           transport.close();
-          events.close('killed');
+          events.close(new TransportError('closed', type)); // killed from the network side
         },
       };
       factory.created.push(transport);
@@ -393,18 +397,10 @@ export function fakeFactory(
 /** The four transports as fakes, in the default order. */
 export function fakeFactories(server: FakeServer, behaviors: Partial<Record<ConnectionType, Behavior>> = {}) {
   return {
-    websocket: Object.assign(fakeFactory(server, 'websocket', { duplex: true }), {
-      behavior: behaviors.websocket ?? 'ok',
-    }),
-    eventsource: Object.assign(fakeFactory(server, 'eventsource', { duplex: false, stream: true }), {
-      behavior: behaviors.eventsource ?? 'ok',
-    }),
-    'long-polling': Object.assign(fakeFactory(server, 'long-polling', { duplex: false }), {
-      behavior: behaviors['long-polling'] ?? 'ok',
-    }),
-    iframe: Object.assign(fakeFactory(server, 'iframe', { duplex: false, stream: true }), {
-      behavior: behaviors.iframe ?? 'ok',
-    }),
+    websocket: fakeFactory(server, 'websocket', { behavior: behaviors.websocket }),
+    eventsource: fakeFactory(server, 'eventsource', { behavior: behaviors.eventsource }),
+    'long-polling': fakeFactory(server, 'long-polling', { behavior: behaviors['long-polling'] }),
+    iframe: fakeFactory(server, 'iframe', { behavior: behaviors.iframe }),
   };
 }
 
@@ -419,11 +415,11 @@ export function memoryStorage(initial: Record<string, string> = {}) {
 
 import type { PushError } from '../errors.js';
 import { createClient } from '../index.js';
-import type { ClientOptions, PushClient, TransportChange } from '../types.js';
+import type { ClientOptions, PushClient, StateReason, TransportChange } from '../types.js';
 
 export const URL_ = 'http://push.test/push';
 
-/** A client wired to fakes; records every state, transport change and error. */
+/** A client wired to fakes; records every state (and its reason), transport change and error. */
 export function setup(
   options: {
     behaviors?: Partial<Record<ConnectionType, Behavior>>;
@@ -452,12 +448,17 @@ export function setup(
     ...options.client,
   });
   const states: string[] = [];
+  /** The reason of each state change, beside `states`. */
+  const reasons: StateReason[] = [];
   const changes: TransportChange[] = [];
   const errors: PushError[] = [];
-  client.on('state', (state) => states.push(state));
+  client.on('state', (state, _previous, reason) => {
+    states.push(state);
+    reasons.push(reason);
+  });
   client.on('transport', (change) => changes.push(change));
   client.on('error', (error) => errors.push(error));
-  return { clock, server, factories, online, storage, client, states, changes, errors };
+  return { clock, server, factories, online, storage, client, states, reasons, changes, errors };
 }
 
 /** The connection type of each handshake/connect the server received, in order. */

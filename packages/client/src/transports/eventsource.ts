@@ -5,9 +5,9 @@
  * padding comment) count as the liveness signal, so a buffering proxy is caught by the deadline.
  */
 import { createParser } from 'eventsource-parser';
-import type { TransportFactory } from '../types.js';
 import { parseBatch } from '../wire.js';
 import { createStreamTransport, openStream } from './http.js';
+import type { TransportFactory } from './transport.js';
 
 /**
  * The eventsource (SSE) transport factory. A stream silent for `idleTimeout` ms (no message, no
@@ -18,7 +18,7 @@ import { createStreamTransport, openStream } from './http.js';
 export function eventSource(options: { idleTimeout?: number } = {}): TransportFactory {
   return {
     type: 'eventsource',
-    duplex: false,
+    duplex: false, // = TRANSPORTS.eventsource.duplex (@push/protocol; checked by transport.test.ts)
     isSupported: (env) => !!env.fetch && typeof ReadableStream !== 'undefined',
     create(url, events, env) {
       const parser = createParser({

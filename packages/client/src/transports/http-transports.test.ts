@@ -28,7 +28,7 @@ function harness() {
   const events: TransportEvents = {
     open: () => log.push('open'),
     message: (batch) => batches.push(batch),
-    close: (reason) => log.push(`close:${reason}`),
+    close: (error) => log.push(`close:${error.code}${error.status ? ` ${error.status}` : ''}`),
   };
   return {
     clock,
@@ -81,7 +81,7 @@ describe('eventsource transport', () => {
     await h.clock.advance(4000);
     expect(h.log).toEqual(['open']);
     await h.clock.advance(1000);
-    expect(h.log).toEqual(['open', 'close:stream-idle']);
+    expect(h.log).toEqual(['open', 'close:idle']);
   });
 });
 
@@ -98,8 +98,13 @@ describe('long-polling transport', () => {
     expect((h.requests[0]!.init.headers as Record<string, string>)['content-type']).toBe('application/json');
     expect(h.batches).toEqual([[{ channel: '/meta/handshake', id: '1', successful: true }]]);
     h.failPosts();
-    await expect(t.send([{ channel: '/x', data: 1, id: '2' }])).rejects.toThrow(/503/);
-    expect(h.log).toEqual(['open', 'close:post-failed: HTTP 503']);
-    await expect(t.send([{ channel: '/x', data: 1, id: '3' }])).rejects.toThrow(/closed/);
+    await expect(t.send([{ channel: '/x', data: 1, id: '2' }])).rejects.toMatchObject({
+      name: 'TransportError',
+      code: 'http-status',
+      transport: 'long-polling',
+      status: 503,
+    });
+    expect(h.log).toEqual(['open', 'close:http-status 503']);
+    await expect(t.send([{ channel: '/x', data: 1, id: '3' }])).rejects.toMatchObject({ code: 'not-open' });
   });
 });

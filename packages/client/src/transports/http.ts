@@ -2,9 +2,15 @@
  * Shared HTTP plumbing of the non-duplex transports: upstream POSTs whose replies feed
  * `events.message`, and a streaming GET read chunk by chunk. Every request can be aborted.
  */
-import { encodeBatch, type Message } from '@push/protocol';
-import type { ConnectionType, Platform, Transport, TransportEvents } from '../types.js';
+import { type ConnectionType, encodeBatch, type Message } from '@push/protocol';
 import { parseBatch } from '../wire.js';
+import {
+  type Platform,
+  type Transport,
+  TransportError,
+  type TransportErrorCode,
+  type TransportEvents,
+} from './transport.js';
 
 /** Upstream by POST: tracks requests in flight so `pause()` can drain them. */
 export interface Poster {
@@ -16,21 +22,21 @@ export interface Poster {
 
 const isConnect = (batch: Message[]) => batch.some((m) => m.channel === '/meta/connect');
 
-/** Creates the POST side of a transport; a failed POST closes the transport with `reason`. */
-export function createPoster(url: URL, events: TransportEvents, env: Platform): Poster {
+/** Creates the POST side of a `type` transport; a failed POST closes the transport with its error. */
+export function createPoster(type: ConnectionType, url: URL, events: TransportEvents, env: Platform): Poster {
   const inflight = new Map<Promise<void>, { controller: AbortController; connect: boolean }>();
   let closed = false;
-  const fail = (reason: string) => {
+  const fail = (error: TransportError) => {
     if (closed) return;
     poster.close();
-    events.close(reason);
+    events.close(error);
   };
   const poster: Poster = {
     get closed() {
       return closed;
     },
     send(batch) {
-      if (closed) return Promise.reject(new Error('transport closed'));
+      if (closed) return Promise.reject(new TransportError('not-open', type));
       const controller = new AbortController();
       let request: Promise<void> | undefined;
       request = (async () => {
@@ -42,11 +48,16 @@ export function createPoster(url: URL, events: TransportEvents, env: Platform): 
             credentials: env.credentials ?? 'include',
             signal: controller.signal,
           });
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          if (!response.ok) throw new TransportError('http-status', type, { status: response.status });
           const replies = parseBatch(await response.text());
           if (!closed) events.message(replies);
-        } catch (error) {
-          fail(closed ? 'closed' : `post-failed: ${(error as Error).message}`);
+        } catch (cause) {
+          // A non-2xx answer, no answer at all (network), or aborted by our own close().
+          const error =
+            cause instanceof TransportError
+              ? cause
+              : new TransportError(closed ? 'closed' : 'network', type, { cause });
+          fail(error);
           throw error;
         } finally {
           inflight.delete(request!);
@@ -72,29 +83,37 @@ export function createPoster(url: URL, events: TransportEvents, env: Platform): 
 export const STREAM_IDLE_TIMEOUT = 25_000;
 
 /**
+ * How a downstream reports its end: the {@link TransportError} code, with the HTTP status or the
+ * underlying error. The transport that owns the downstream turns it into its TransportError.
+ * @example onEnd('http-status', { status: 502 })
+ */
+export type StreamEnd = (code: TransportErrorCode, details?: { status?: number; cause?: unknown }) => void;
+
+/**
  * Opens a streaming GET and hands its text to `onText` as it arrives. Calls `onEnd` once when the
- * stream ends or fails, or with `stream-idle` when nothing (not even a heartbeat comment) arrived
- * for `idleTimeout` ms — a half-open connection. Returns the stopper; `onEnd` is not called after it.
+ * stream ends (`closed`) or fails (`http-status`, `network`), or with `idle` when nothing (not
+ * even a heartbeat comment) arrived for `idleTimeout` ms — a half-open connection. Returns the
+ * stopper; `onEnd` is not called after it.
  */
 export function openStream(
   url: string,
   accept: string,
   env: Platform,
   onText: (text: string) => void,
-  onEnd: (reason: string) => void,
+  onEnd: StreamEnd,
   idleTimeout = STREAM_IDLE_TIMEOUT,
 ): () => void {
   const controller = new AbortController();
   let watchdog: unknown;
-  const end = (reason: string) => {
+  const end: StreamEnd = (code, details) => {
     env.clock.clearTimeout(watchdog);
     if (controller.signal.aborted) return;
     controller.abort();
-    onEnd(reason);
+    onEnd(code, details);
   };
   const alive = () => {
     env.clock.clearTimeout(watchdog);
-    watchdog = env.clock.setTimeout(() => end('stream-idle'), idleTimeout);
+    watchdog = env.clock.setTimeout(() => end('idle'), idleTimeout);
   };
   alive();
   (async () => {
@@ -104,16 +123,16 @@ export function openStream(
       signal: controller.signal,
       cache: 'no-store',
     });
-    if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+    if (!response.ok || !response.body) return end('http-status', { status: response.status });
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return 'stream-ended';
+      if (done) return end('closed');
       alive();
       onText(decoder.decode(value, { stream: true }));
     }
-  })().then(end, (error: Error) => end(`stream-failed: ${error.message}`));
+  })().catch((cause: unknown) => end('network', { cause }));
   return () => {
     env.clock.clearTimeout(watchdog);
     controller.abort();
@@ -130,9 +149,9 @@ export function createStreamTransport(
   url: URL,
   events: TransportEvents,
   env: Platform,
-  openDownstream: (clientId: string, onData: () => void, onEnd: (reason: string) => void) => () => void,
+  openDownstream: (clientId: string, onData: () => void, onEnd: StreamEnd) => () => void,
 ): Transport {
-  const poster = createPoster(url, events, env);
+  const poster = createPoster(type, url, events, env);
   let stop: (() => void) | undefined;
   let opened = false;
   let closed = false;
@@ -153,10 +172,10 @@ export function createStreamTransport(
             events.open();
           }
         },
-        (reason) => {
+        (code, details) => {
           if (closed) return;
           close();
-          events.close(reason);
+          events.close(new TransportError(code, type, details));
         },
       );
       // An opener may report its end before returning (it failed at once): stop it now.

@@ -52,7 +52,7 @@ describe('domFrame', () => {
       'cb1',
       { document, clock: new FakeClock() } as unknown as Platform,
       (b) => batches.push(b),
-      (r) => ends.push(r),
+      (code) => ends.push(code),
     );
     expect(frames).toHaveLength(1);
     expect(frames[0]!.style.display).toBe('none');
@@ -61,7 +61,7 @@ describe('domFrame', () => {
     (g.cb1 as (b: unknown) => void)([{ channel: '/a', data: 1 }]);
     expect(batches).toEqual([null, [{ channel: '/a', data: 1 }]]);
     frames[0]!.onload!(); // the document ended: the server closed the stream
-    expect(ends).toEqual(['stream-ended']);
+    expect(ends).toEqual(['closed']);
     close();
     expect(frames[0]!.removed).toBe(true);
     expect(g.cb1).toBeUndefined();
@@ -110,7 +110,7 @@ describe('domFrame', () => {
       'cb2',
       { document, clock } as unknown as Platform,
       () => {},
-      (r) => ends.push(r),
+      (code) => ends.push(code),
     );
     const frame = frames[0]!;
     await clock.advance(5000);
@@ -121,9 +121,9 @@ describe('domFrame', () => {
     expect(ends).toEqual([]); // still parsing: the stream is alive
     frame.contentDocument = null; // the reset replaced it with an unreadable error page
     await clock.advance(1000);
-    expect(ends).toEqual(['stream-ended']);
+    expect(ends).toEqual(['closed']);
     frame.onload?.();
-    expect(ends).toEqual(['stream-ended']); // reported once
+    expect(ends).toEqual(['closed']); // reported once
   });
 
   it('declares a stream dead after idleTimeout without a batch or heartbeat (a reset Chromium keeps parsing)', async () => {
@@ -137,7 +137,7 @@ describe('domFrame', () => {
       'cb3',
       env,
       (b) => batches.push(b),
-      (r) => ends.push(r),
+      (code) => ends.push(code),
       25_000,
     );
     frames[0]!.contentDocument = { readyState: 'loading' }; // Chromium after a reset: forever
@@ -151,7 +151,7 @@ describe('domFrame', () => {
     await clock.advance(24_999);
     expect(ends).toEqual([]);
     await clock.advance(1);
-    expect(ends).toEqual(['stream-idle']);
+    expect(ends).toEqual(['idle']);
     call([{ channel: '/late', data: 1 }]);
     expect(batches).toHaveLength(6); // nothing is delivered after the end
   });
@@ -161,10 +161,10 @@ describe('iframe transport', () => {
   it('reports an opener that fails before returning, once, and stops it', () => {
     let stopped = 0;
     const failing: FrameOpener = (_src, _callback, _env, _onBatch, onEnd) => {
-      onEnd('frame-error');
+      onEnd('error');
       return () => stopped++;
     };
-    const closes: string[] = [];
+    const closes: unknown[] = [];
     const env = {
       clock: new FakeClock(),
       fetch: async () => new Response('[]'),
@@ -172,11 +172,11 @@ describe('iframe transport', () => {
     } as unknown as Platform;
     const transport = iframe(failing).create(
       new URL('http://x.test/push'),
-      { open: () => {}, message: () => {}, close: (reason) => closes.push(reason) },
+      { open: () => {}, message: () => {}, close: (error) => closes.push([error.code, error.transport]) },
       env,
     );
     transport.open('c1');
-    expect(closes).toEqual(['frame-error']);
+    expect(closes).toEqual([['error', 'iframe']]);
     expect(stopped).toBe(1);
     transport.close();
     expect(stopped).toBe(1);

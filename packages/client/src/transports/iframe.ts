@@ -6,11 +6,12 @@
  * `createIframeDecoder`. The `null` open signal is the liveness probe.
  */
 import { createIframeDecoder, type Message } from '@push/protocol';
-import type { Platform, TransportFactory } from '../types.js';
-import { createStreamTransport, openStream, STREAM_IDLE_TIMEOUT } from './http.js';
+import { createStreamTransport, openStream, STREAM_IDLE_TIMEOUT, type StreamEnd } from './http.js';
+import type { Platform, TransportFactory } from './transport.js';
 
 /**
- * Opens the frame document and calls `onBatch` per chunk (`null` first); returns a closer.
+ * Opens the frame document and calls `onBatch` per chunk (`null` first), and `onEnd` once with a
+ * TransportError code when it ends (`closed`, `error`, `idle`, `bad-frame`, …); returns a closer.
  * @example iframe(fetchFrame) // or your own opener
  */
 export type FrameOpener = (
@@ -18,7 +19,7 @@ export type FrameOpener = (
   callback: string,
   env: Platform,
   onBatch: (batch: Message[] | null) => void,
-  onEnd: (reason: string) => void,
+  onEnd: StreamEnd,
   idleTimeout?: number,
 ) => () => void;
 
@@ -27,7 +28,7 @@ export type FrameOpener = (
  * @example createClient({ url, transports: [longPolling(), iframe(fetchFrame)] });
  */
 export const fetchFrame: FrameOpener = (src, _callback, env, onBatch, onEnd, idleTimeout) => {
-  const decoder = createIframeDecoder({ onBatch, onError: () => onEnd('bad-chunk') });
+  const decoder = createIframeDecoder({ onBatch, onError: (cause) => onEnd('bad-frame', { cause }) });
   return openStream(src, 'text/html', env, decoder.feed, onEnd, idleTimeout);
 };
 
@@ -58,18 +59,18 @@ export const domFrame: FrameOpener = (
   let watch: unknown;
   let idle: unknown;
   let ended = false;
-  const end = (reason: string) => {
+  const end: StreamEnd = (code, details) => {
     if (ended) return;
     ended = true;
     env.clock.clearTimeout(watch);
     env.clock.clearTimeout(idle);
-    onEnd(reason);
+    onEnd(code, details);
   };
   // Every call, heartbeats included (the server sends an empty batch every 10 s), proves the
   // stream alive; silence for idleTimeout means a dead or half-open connection.
   const alive = () => {
     env.clock.clearTimeout(idle);
-    idle = env.clock.setTimeout(() => end('stream-idle'), idleTimeout);
+    idle = env.clock.setTimeout(() => end('idle'), idleTimeout);
   };
   // Chromium and Firefox fire no load or error event when a streaming document's connection is
   // reset, so once the stream has started its document is watched: when it is no longer being
@@ -81,7 +82,7 @@ export const domFrame: FrameOpener = (
         parsing = frame.contentDocument?.readyState === 'loading';
       } catch {}
       if (parsing) watchDocument();
-      else end('stream-ended');
+      else end('closed');
     }, FRAME_WATCH_INTERVAL);
   };
   host[callback] = (batch: Message[] | null) => {
@@ -91,8 +92,8 @@ export const domFrame: FrameOpener = (
     onBatch(batch);
   };
   frame.style.display = 'none';
-  frame.onerror = () => end('frame-error');
-  frame.onload = () => end('stream-ended'); // the document finished: the server ended the stream
+  frame.onerror = (event) => end('error', { cause: event });
+  frame.onload = () => end('closed'); // the document finished: the server ended the stream
   frame.src = src;
   doc.body.appendChild(frame);
   return () => {
@@ -122,7 +123,7 @@ let counter = 0;
 export function iframe(frame?: FrameOpener, options: { idleTimeout?: number } = {}): TransportFactory {
   return {
     type: 'iframe',
-    duplex: false,
+    duplex: false, // = TRANSPORTS.iframe.duplex (@push/protocol; checked by transport.test.ts)
     isSupported: (env) => !!env.fetch && (!!frame || !!env.document),
     create(url, events, env) {
       return createStreamTransport('iframe', url, events, env, (clientId, onData, onEnd) => {

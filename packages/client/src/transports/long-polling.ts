@@ -1,6 +1,6 @@
 /** Long-polling: every batch is a `POST {path}`; the server holds `/meta/connect` until it has messages. */
-import type { TransportFactory } from '../types.js';
 import { createPoster } from './http.js';
+import type { TransportFactory } from './transport.js';
 
 /**
  * The long-polling transport factory (fetch + AbortController).
@@ -9,10 +9,10 @@ import { createPoster } from './http.js';
 export function longPolling(): TransportFactory {
   return {
     type: 'long-polling',
-    duplex: false,
+    duplex: false, // = TRANSPORTS['long-polling'].duplex (@push/protocol; checked by transport.test.ts)
     isSupported: (env) => !!env.fetch,
     create(url, events, env) {
-      const poster = createPoster(url, events, env);
+      const poster = createPoster('long-polling', url, events, env);
       return {
         type: 'long-polling',
         open: () => void Promise.resolve().then(() => poster.closed || events.open()),

@@ -1,7 +1,12 @@
 /** WebSocket: `ws(s)://host{path}`, one JSON array of Bayeux messages per frame, handshake included. */
 import { encodeBatch } from '@push/protocol';
-import type { TransportFactory, WebSocketLike } from '../types.js';
 import { parseBatch } from '../wire.js';
+import {
+  TransportError,
+  type TransportErrorCode,
+  type TransportFactory,
+  type WebSocketLike,
+} from './transport.js';
 
 /**
  * The WebSocket transport factory. Inject a constructor (`ws` in Node) with the client's
@@ -11,18 +16,18 @@ import { parseBatch } from '../wire.js';
 export function websocket(): TransportFactory {
   return {
     type: 'websocket',
-    duplex: true,
+    duplex: true, // = TRANSPORTS.websocket.duplex (@push/protocol; checked by transport.test.ts)
     isSupported: (env) => !!env.WebSocket,
     create(url, events, env) {
       let socket: WebSocketLike | undefined;
       let closed = false;
-      const close = (reason?: string) => {
+      const close = (code?: TransportErrorCode, cause?: unknown) => {
         if (closed) return;
         closed = true; // later socket events find `closed` set (and a closed link): dropped
         try {
           socket?.close();
         } catch {}
-        if (reason) events.close(reason);
+        if (code) events.close(new TransportError(code, 'websocket', { cause }));
       };
       return {
         type: 'websocket',
@@ -32,16 +37,16 @@ export function websocket(): TransportFactory {
           try {
             socket = new env.WebSocket!(target.href);
           } catch (error) {
-            Promise.resolve().then(() => close(`socket-failed: ${(error as Error).message}`));
+            Promise.resolve().then(() => close('open-failed', error));
             return;
           }
           socket.onopen = () => events.open();
           socket.onmessage = (event) => events.message(parseBatch(String(event.data)));
-          socket.onerror = () => close('socket-error');
-          socket.onclose = () => close('socket-closed');
+          socket.onerror = (event) => close('error', event);
+          socket.onclose = (event) => close('closed', event);
         },
         async send(batch) {
-          if (closed || socket?.readyState !== 1) throw new Error('socket not open');
+          if (closed || socket?.readyState !== 1) throw new TransportError('not-open', 'websocket');
           socket.send(encodeBatch(batch));
         },
         pause: async () => {},

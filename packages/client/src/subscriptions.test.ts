@@ -1,7 +1,8 @@
-// Subscriptions, resume, dedupe, the offline outbox, presence, and upgrade without gap or duplicate.
+// Subscriptions: delivery to handles, resume and dedupe by offset, gaps, recovered: false.
 import type { DataMessage } from '@push/protocol';
 import { describe, expect, it } from 'vitest';
-import { memoryStorage, setup } from './testing/fakes.js';
+import { setup } from './testing/fakes.js';
+import { TransportError } from './transports/transport.js';
 
 const seq = (t: ReturnType<typeof setup>, channel: string, from: number, to: number) => {
   for (let i = from; i <= to; i++) t.server.publish(channel, { n: i });
@@ -35,6 +36,25 @@ describe('subscriptions', () => {
     t.server.publish('/stocks/aex', 3);
     await t.clock.advance(0);
     expect(one).toEqual([1]);
+  });
+
+  it('a handler that throws is reported as handler-failed, not rejected, and the others still get it', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: unknown[] = [];
+    const boom = new Error('app bug');
+    t.client.subscribe('/x', () => {
+      throw boom;
+    });
+    t.client.subscribe('/x/*', (data) => got.push(data));
+    t.client.subscribe('/x', (data) => got.push(data));
+    await t.clock.advance(0);
+    t.server.publish('/x', 1);
+    await t.clock.advance(0);
+    expect(got).toEqual([1]);
+    expect(t.errors).toHaveLength(1);
+    expect(t.errors[0]).toMatchObject({ name: 'PushError', code: 'handler-failed', retriable: false });
+    expect(t.errors[0]!.cause).toBe(boom);
+    expect(t.client.state).toBe('connected');
   });
 
   it('shares one server subscription between handles on the same channel', async () => {
@@ -185,168 +205,6 @@ describe('subscriptions', () => {
   });
 });
 
-describe('publish and the offline outbox', () => {
-  it('resolves on the ack and rejects with a typed error on refusal', async () => {
-    const t = setup({ order: ['websocket'] });
-    await t.clock.advance(0);
-    await expect(t.client.publish('/chat', { text: 'hi' })).resolves.toBeUndefined();
-    const refused = t.client.publish('/forbidden', 1);
-    await expect(refused).rejects.toMatchObject({
-      code: 'rejected',
-      bayeux: '403:/forbidden:Forbidden',
-      bayeuxCode: 403,
-    });
-    await expect(t.client.publish('/meta/x', 1)).rejects.toMatchObject({ code: 'invalid-channel' });
-    await expect(t.client.publish('/a/*', 1)).rejects.toMatchObject({ code: 'invalid-channel' });
-  });
-
-  it('queues publishes while offline and sends each exactly once on reconnect, in order', async () => {
-    const t = setup({ order: ['websocket'] });
-    t.online.set(false);
-    await t.clock.advance(0);
-    t.factories.websocket.created.at(-1)?.kill();
-    await t.clock.advance(0);
-    const results = [1, 2, 3].map((n) => t.client.publish('/q', n));
-    await t.clock.advance(60_000);
-    expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(0);
-    t.online.set(true);
-    await t.clock.advance(0);
-    await Promise.all(results);
-    expect(t.server.received.filter((m) => m.channel === '/q').map((m) => (m as DataMessage).data)).toEqual([
-      1, 2, 3,
-    ]);
-    t.factories.websocket.created.at(-1)!.kill();
-    await t.clock.advance(1000);
-    expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(3);
-  });
-
-  it('bounds the queue', async () => {
-    const t = setup({ order: ['websocket'], client: { maxQueue: 2, autoConnect: false } });
-    const ok = [t.client.publish('/q', 1), t.client.publish('/q', 2)];
-    await expect(t.client.publish('/q', 3)).rejects.toMatchObject({ code: 'queue-full' });
-    t.client.connect();
-    await t.clock.advance(0);
-    await Promise.all(ok);
-  });
-
-  it('rejects a publish in flight when the connection drops, and does not resend it', async () => {
-    const t = setup({ order: ['websocket'] });
-    await t.clock.advance(0);
-    const socket = t.factories.websocket.created.at(-1)!;
-    socket.send = async () => {}; // lost on the wire
-    const p = t.client.publish('/q', 1);
-    await t.clock.advance(0);
-    socket.kill();
-    await expect(p).rejects.toMatchObject({ code: 'connection-lost' });
-    await t.clock.advance(1000);
-    expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(0);
-  });
-
-  it('close() rejects what is still queued', async () => {
-    const t = setup({ client: { autoConnect: false } });
-    const p = t.client.publish('/q', 1);
-    await t.client.close();
-    await expect(p).rejects.toMatchObject({ code: 'closed' });
-  });
-});
-
-describe('presence', () => {
-  it('enters, lists members, sees joins and leaves, and re-enters after a new session', async () => {
-    const a = setup({ order: ['websocket'] });
-    const presence = a.client.presence('/chat/lobby');
-    expect(a.client.presence('/chat/lobby')).toBe(presence);
-    const joins: unknown[] = [];
-    const leaves: unknown[] = [];
-    presence.on('join', (m) => joins.push(m.data));
-    const off = presence.on('leave', (m) => leaves.push(m.data));
-    const members = presence.enter({ name: 'ann' });
-    await a.clock.advance(0);
-    expect(await members).toEqual([{ clientId: a.client.clientId, data: { name: 'ann' } }]);
-    await a.clock.advance(0);
-    expect(joins).toEqual([{ name: 'ann' }]);
-    expect(await presence.members()).toHaveLength(1);
-    await presence.leave();
-    await a.clock.advance(0);
-    expect(leaves).toEqual([{ name: 'ann' }]);
-    expect(await presence.members()).toEqual([]);
-    off();
-    await presence.enter({ name: 'ann' });
-    a.server.members.set('/chat/lobby', []);
-    a.server.forget(a.client.clientId!);
-    a.factories.websocket.created.at(-1)!.kill();
-    await a.clock.advance(100);
-    expect(a.server.members.get('/chat/lobby')).toEqual([
-      { clientId: a.client.clientId, data: { name: 'ann' } },
-    ]);
-    expect(leaves).toHaveLength(1);
-  });
-  it('close() leaves, unsubscribes the presence channel and forgets the handle', async () => {
-    const a = setup({ order: ['websocket'] });
-    const presence = a.client.presence('/chat/room');
-    const joins: unknown[] = [];
-    presence.on('join', (m) => joins.push(m.data));
-    const entering = presence.enter({ name: 'bob' });
-    await a.clock.advance(0);
-    await entering;
-    await presence.close();
-    await a.clock.advance(0);
-    expect(a.server.members.get('/chat/room')).toEqual([]);
-    const unsubscribes = a.server.received.filter((m) => m.channel === '/meta/unsubscribe');
-    expect(unsubscribes.map((m) => (m as { subscription?: string }).subscription)).toEqual([
-      '/presence/chat/room',
-    ]);
-    expect(a.client.presence('/chat/room')).not.toBe(presence);
-    a.server.publish('/presence/chat/room', {
-      type: 'join',
-      channel: '/chat/room',
-      member: { clientId: 'x' },
-    });
-    await a.clock.advance(0);
-    expect(joins).toEqual([{ name: 'bob' }]); // closed handles hear nothing more
-  });
-});
-
-describe('upgrade', () => {
-  it('re-probes better transports and upgrades without a gap or a duplicate', async () => {
-    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
-    const t = setup({ storage, order: ['websocket', 'long-polling'], client: { upgradeDelay: 5000 } });
-    const got: number[] = [];
-    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
-    await t.clock.advance(0);
-    expect(t.client.transport).toBe('long-polling');
-    let n = 0;
-    for (let i = 0; i < 100; i++) {
-      t.server.publish('/feed', { n: ++n });
-      await t.clock.advance(100);
-    }
-    expect(t.client.transport).toBe('websocket');
-    expect(t.changes.at(-1)).toEqual({ transport: 'websocket', previous: 'long-polling', reason: 'upgrade' });
-    expect(storage.map.get('push:transport:http://push.test')).toBe('websocket');
-    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    expect(t.factories['long-polling'].created.every((x) => x.closed)).toBe(true);
-    const publish = t.client.publish('/after', 1);
-    await t.clock.advance(0);
-    await publish;
-  });
-
-  it('keeps the current transport when the probe fails, and tries again later', async () => {
-    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
-    const t = setup({
-      storage,
-      order: ['websocket', 'long-polling'],
-      behaviors: { websocket: 'never-open' },
-      client: { upgradeDelay: 5000 },
-    });
-    await t.clock.advance(6000);
-    expect(t.factories.websocket.created).toHaveLength(1);
-    expect(t.client.transport).toBe('long-polling');
-    t.factories.websocket.behavior = 'ok';
-    await t.clock.advance(10_000);
-    expect(t.client.transport).toBe('websocket');
-    expect(t.client.state).toBe('connected');
-  });
-});
-
 describe('gaps', () => {
   const m = (n: number) => ({ channel: '/feed', data: n, ext: { push: { offset: n, epoch: 'e1' } } });
 
@@ -398,7 +256,7 @@ describe('gaps', () => {
     const clientId = t.client.clientId;
     socket.closed = true; // the connection is dead, the server does not know yet: 2 is lost
     t.server.publish('/feed', 2);
-    socket.events.close('killed');
+    socket.events.close(new TransportError('closed', 'websocket'));
     await t.clock.advance(100);
     expect(t.client.state).toBe('connected');
     expect(t.client.clientId).toBe(clientId); // same session, no re-handshake

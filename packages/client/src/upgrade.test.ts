@@ -1,0 +1,44 @@
+// Background upgrade to a better transport without a gap or a duplicate.
+import { describe, expect, it } from 'vitest';
+import { memoryStorage, setup } from './testing/fakes.js';
+
+describe('upgrade', () => {
+  it('re-probes better transports and upgrades without a gap or a duplicate', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({ storage, order: ['websocket', 'long-polling'], client: { upgradeDelay: 5000 } });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('long-polling');
+    let n = 0;
+    for (let i = 0; i < 100; i++) {
+      t.server.publish('/feed', { n: ++n });
+      await t.clock.advance(100);
+    }
+    expect(t.client.transport).toBe('websocket');
+    expect(t.changes.at(-1)).toEqual({ transport: 'websocket', previous: 'long-polling', reason: 'upgrade' });
+    expect(storage.map.get('push:transport:http://push.test')).toBe('websocket');
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(t.factories['long-polling'].created.every((x) => x.closed)).toBe(true);
+    const publish = t.client.publish('/after', 1);
+    await t.clock.advance(0);
+    await publish;
+  });
+
+  it('keeps the current transport when the probe fails, and tries again later', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({
+      storage,
+      order: ['websocket', 'long-polling'],
+      behaviors: { websocket: 'never-open' },
+      client: { upgradeDelay: 5000 },
+    });
+    await t.clock.advance(6000);
+    expect(t.factories.websocket.created).toHaveLength(1);
+    expect(t.client.transport).toBe('long-polling');
+    t.factories.websocket.behavior = 'ok';
+    await t.clock.advance(10_000);
+    expect(t.client.transport).toBe('websocket');
+    expect(t.client.state).toBe('connected');
+  });
+});
