@@ -3,6 +3,7 @@ import { debianChromium } from '../tooling/playwright-chromium.mjs';
 
 // System browsers from Debian (see shared/BROWSERS.md): Playwright cannot download its own here.
 // WebKit runs through WebKitWebDriver in webkit/run.mjs, on the same scenarios (lib/scenarios.mjs).
+// Which cases run: E2E_* variables (lib/selection.mjs), set by scripts/run.mjs from its options.
 export default defineConfig({
   testDir: './tests',
   fullyParallel: true,
@@ -19,6 +20,8 @@ export default defineConfig({
     ['./lib/matrix-reporter.mjs', { output: './results/raw/playwright.json' }],
   ],
   use: {
+    // A failed case keeps its trace (every page's DOM snapshots, console, network); the
+    // screenshots and console.txt are attached by tests/fixtures.ts before its pages close.
     trace: 'retain-on-failure',
     actionTimeout: 10_000,
     navigationTimeout: 15_000,

@@ -1,7 +1,8 @@
-// Playwright reporter: records browser x transport x scenario, pass/fail, error and metrics to a
-// JSON file that scripts/matrix.mjs merges with the WebKit runner's results.
+// Playwright reporter: records browser x transport x scenario, pass/fail, error, metrics, seed and
+// the paths of a failed case's artifacts (trace, screenshots, console) to a JSON file that
+// scripts/matrix.mjs merges with the WebKit runner's results.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -20,17 +21,28 @@ export default class MatrixReporter {
     try {
       metrics = JSON.parse(get('metrics') ?? '{}');
     } catch {}
+    const seed = get('seed');
+    const status = result.status === 'passed' ? 'pass' : result.status === 'skipped' ? 'skipped' : 'fail';
     this.rows.push({
       browser: project,
       transport: get('transport') ?? '?',
       scenario: get('scenario') ?? test.title,
-      status: result.status === 'passed' ? 'pass' : result.status === 'skipped' ? 'skipped' : 'fail',
+      title: test.title,
+      status,
+      rep: (test.repeatEachIndex ?? 0) + 1,
       durationMs: result.duration,
+      seed: seed === undefined ? undefined : Number(seed),
       error: result.error
         ? String(result.error.message ?? result.error.value ?? '')
             .replace(ANSI, '')
             .slice(0, 2000)
-        : undefined,
+        : result.status === 'timedOut'
+          ? `timed out after ${result.duration} ms`
+          : undefined,
+      artifacts:
+        status === 'pass'
+          ? []
+          : result.attachments.filter((a) => a.path).map((a) => relative(process.cwd(), a.path)),
       metrics,
     });
   }

@@ -57,8 +57,8 @@ function filterHeaders(headers) {
 export async function startProxy(options) {
   const { mode, target } = options;
   const pushPath = options.pushPath ?? '/push';
-  const seed = options.seed ?? Date.now() & 0xffffffff;
-  const rng = createRng(seed);
+  let seed = options.seed ?? Date.now() & 0xffffffff;
+  let rng = createRng(seed);
   const cutCfg = { minMs: 30, maxMs: 400, probability: 1, dropResponse: 0.15, ...(options.cut ?? {}) };
   let cutting = true;
   // Set by setCutting(true, { dropNext: true }): the next push response is dropped whatever the
@@ -217,13 +217,22 @@ export async function startProxy(options) {
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   return {
     mode,
-    seed,
     port,
     url: `http://127.0.0.1:${port}`,
     stats,
-    /** cut mode: switch fault injection on or off (connections already doomed still die). */
-    /** @param {boolean} on @param {{ dropNext?: boolean }} [opts] */
+    get seed() {
+      return seed;
+    },
+    /**
+     * cut mode: switch fault injection on or off (connections already doomed still die); with
+     * `seed`, the fault schedule restarts from that seed (one case replays with --seed).
+     */
+    /** @param {boolean} on @param {{ dropNext?: boolean, seed?: number }} [opts] */
     setCutting(on, opts = {}) {
+      if (typeof opts.seed === 'number') {
+        seed = opts.seed >>> 0;
+        rng = createRng(seed);
+      }
       cutting = !!on;
       dropNext = cutting && !!opts.dropNext;
     },

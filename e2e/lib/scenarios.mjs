@@ -7,6 +7,7 @@
 // `executeCase(driver, kase, stackInfo)` runs a case through a driver, the only part that differs
 // between the runners.
 import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
 import { endpointsFor } from './stack.mjs';
 
 export const TRANSPORTS = ['websocket', 'eventsource', 'long-polling', 'iframe'];
@@ -73,7 +74,16 @@ const perTransport = [
       assert.deepEqual(r.fallbacks, [], 'no fallback when one transport is forced and works');
       assert.equal(r.closeError, null, 'client.close() resolves');
       assert.equal(r.stateAfterClose, 'closed');
-      return { connectMs: r.connectMs };
+      if (r.server === undefined) return { connectMs: r.connectMs };
+      // The server's own view (push.metrics() locally, GET {path}/metrics on a deployment), taken
+      // while this client was connected: it counts at least one live session on this transport.
+      assert.ok(!r.server.error, `server metrics: ${r.server.error}`);
+      const counts = r.server.connections ?? {};
+      assert.ok(
+        counts[transport] >= 1,
+        `server counts no live session on ${transport}: ${JSON.stringify(counts)}`,
+      );
+      return { connectMs: r.connectMs, serverConnections: counts };
     },
   },
   {
@@ -158,6 +168,7 @@ const perTransport = [
   },
   {
     scenario: 'disconnect-resume',
+    local: 'server-initiated disconnect through the test harness',
     params: { count: 300 },
     timeoutMs: 45000,
     check(r, { transport }) {
@@ -190,6 +201,8 @@ const perTransport = [
   {
     scenario: 'random-cuts',
     via: 'cut',
+    local: 'fault-injecting proxy',
+    randomized: true,
     // Faults for 6 s from the stream's start: long enough that a transport whose dead stream is
     // only found by its idle timeout (a cut forever-iframe in Chromium fires no event; 2.5 s in
     // these pages) reconnects, and is cut again, inside the window.
@@ -215,6 +228,7 @@ const perTransport = [
   {
     scenario: 'server-restart',
     via: 'restartable',
+    local: 'restarts the server process',
     params: { count: 200, waitMs: 25000 },
     timeoutMs: 45000,
     check(r, { transport }) {
@@ -318,6 +332,36 @@ const hostile = [
     timeoutMs: 60000,
     check: (r) => checkFallback(r, { to: 'long-polling', steps: ['iframe->long-polling'] }),
   },
+  // The same negotiations with the network faults emulated inside the page (the client gets a
+  // WebSocket or fetch that misbehaves), so they also run against a deployment.
+  {
+    scenario: 'block-ws-refused',
+    transport: 'default',
+    run: 'fallback',
+    kind: 'reps',
+    reps: 3,
+    params: { block: 'ws-refused' },
+    check: (r) => checkFallback(r, { to: 'eventsource', steps: ['websocket->eventsource'] }),
+  },
+  {
+    scenario: 'block-ws-silent',
+    transport: 'default',
+    run: 'fallback',
+    kind: 'reps',
+    reps: 1,
+    params: { block: 'ws-silent' },
+    check: (r) => checkFallback(r, { to: 'eventsource', steps: ['websocket->eventsource'], maxMs: 5500 }),
+  },
+  {
+    scenario: 'block-buffering',
+    transport: 'default',
+    run: 'fallback',
+    kind: 'reps',
+    reps: 1,
+    params: { block: 'buffering' },
+    timeoutMs: 60000,
+    check: (r) => checkFallback(r, { to: 'long-polling', steps: ['eventsource->long-polling'] }),
+  },
 ];
 
 /** Every case of the matrix, for one browser. */
@@ -347,12 +391,22 @@ function runId(browser, kase) {
 }
 
 /**
- * Runs one case through a driver and returns the raw result (assert with `kase.check`).
+ * Runs one case through a driver and checks it. Resolves `{ result, metrics, seed }`; on a failure
+ * calls `driver.capture(pages, error)` while the case's pages are still open (screenshot, page
+ * log), then rejects with the error (`error.result`: the raw result, `error.seed`: the seed).
  * driver: { open(url) -> page, close(page), run(page, name, params) -> result,
- *           start(page, name, params) -> handle, result(page, handle) -> result, flag(page, name) }
+ *           start(page, name, params) -> handle, result(page, handle) -> result, flag(page, name),
+ *           capture?(pages, error) }
  */
-export async function executeCase(driver, kase, stackInfo, browser) {
+export async function runCase(driver, kase, stackInfo, browser) {
+  // --seed (E2E_SEED, validated by scripts/run.mjs) or a fresh seed, reported with the result.
+  const seed = kase.randomized
+    ? process.env.E2E_SEED
+      ? Number(process.env.E2E_SEED)
+      : randomInt(2 ** 31)
+    : undefined;
   const ep = endpointsFor(stackInfo, kase.via);
+  const target = stackInfo.mode === 'target';
   const params = {
     url: ep.url,
     ctl: ep.ctl,
@@ -360,52 +414,72 @@ export async function executeCase(driver, kase, stackInfo, browser) {
     transports: kase.transports,
     transport: kase.transport,
     id: runId(browser, kase),
+    // Against a deployment the ticker on /e2e/tick runs only while a page holds a lease.
+    tickerLease: target,
+    serverMetrics: target ? !!stackInfo.metrics : true,
+    token: stackInfo.token,
+    seed,
     ...kase.params,
   };
-  const pageUrl = `${ep.origin}/${kase.page}`;
+  const pages = [];
+  const open = async (url) => {
+    const page = await driver.open(url);
+    pages.push(page);
+    return page;
+  };
+  const close = async (page) => {
+    pages.splice(pages.indexOf(page), 1);
+    await driver.close(page);
+  };
+  let result;
+  try {
+    result = await execute(driver, kase, `${ep.origin}/${kase.page}`, params, open, close);
+    const metrics = kase.check(result, { transport: kase.transport }) ?? {};
+    return { result, metrics: seed === undefined ? metrics : { ...metrics, seed }, seed };
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    error.result = result;
+    error.seed = seed;
+    if (driver.capture) await driver.capture([...pages], error).catch(() => {});
+    throw error;
+  } finally {
+    for (const page of pages.splice(0)) await driver.close(page);
+  }
+}
+
+/** The pages of one case; the last ones stay open (runCase closes them after the check). */
+async function execute(driver, kase, pageUrl, params, open, close) {
   if (kase.kind === 'single') {
-    const page = await driver.open(pageUrl);
-    try {
-      return await driver.run(page, kase.run, params);
-    } finally {
-      await driver.close(page);
-    }
+    const page = await open(pageUrl);
+    return await driver.run(page, kase.run, params);
   }
   if (kase.kind === 'reps') {
     const reps = [];
+    let page;
     for (let i = 0; i < kase.reps; i++) {
-      const page = await driver.open(pageUrl);
-      try {
-        reps.push(await driver.run(page, kase.run, { ...params, id: `${params.id}-${i}` }));
-      } finally {
-        await driver.close(page);
-      }
+      if (page) await close(page);
+      page = await open(pageUrl);
+      reps.push(await driver.run(page, kase.run, { ...params, id: `${params.id}-${i}` }));
     }
     return { reps };
   }
   if (kase.kind === 'presence') {
-    const a = await driver.open(pageUrl);
-    let b;
-    try {
-      const handle = await driver.start(a, 'presence-a', params);
-      const deadline = Date.now() + 15000;
-      for (;;) {
-        const flag = await driver.flag(a, '__presenceA');
-        if (flag?.entered) break;
-        if (Date.now() > deadline) {
-          // A never entered: its result says why.
-          return { a: await driver.result(a, handle), b: { error: 'not started: A never entered' } };
-        }
-        await new Promise((r) => setTimeout(r, 50));
+    const a = await open(pageUrl);
+    const handle = await driver.start(a, 'presence-a', params);
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      const flag = await driver.flag(a, '__presenceA');
+      if (flag?.entered) break;
+      if (Date.now() > deadline) {
+        // A never entered: its result says why.
+        return { a: await driver.result(a, handle), b: { error: 'not started: A never entered' } };
       }
-      b = await driver.open(pageUrl);
-      const rb = await driver.run(b, 'presence-b', params);
-      const ra = await driver.result(a, handle);
-      return { a: ra, b: rb };
-    } finally {
-      if (b) await driver.close(b);
-      await driver.close(a);
+      await new Promise((r) => setTimeout(r, 50));
     }
+    const b = await open(pageUrl);
+    const rb = await driver.run(b, 'presence-b', params);
+    const ra = await driver.result(a, handle);
+    return { a: ra, b: rb };
   }
   throw new Error(`unknown case kind ${kase.kind}`);
 }

@@ -190,7 +190,7 @@ export async function startStack(opts = {}) {
             Object.fromEntries(Object.entries(proxies).map(([k, p]) => [k, { ...p.stats, seed: p.seed }])),
           );
         case '/proxy-cutting':
-          proxies.cut.setCutting(body.on, { dropNext: !!body.dropNext });
+          proxies.cut.setCutting(body.on, { dropNext: !!body.dropNext, seed: body.seed });
           return send(200, { ok: true, cutting: !!body.on });
         case '/proxy-reset':
           for (const p of Object.values(proxies)) p.resetStats();
@@ -216,6 +216,19 @@ export async function startStack(opts = {}) {
 
   return {
     info,
+    /** The main harness's counters (push.metrics()), for the matrix's server-side section. */
+    async serverMetrics() {
+      try {
+        const res = await fetch(`${info.harness}/e2e-ctl/info`, {
+          method: 'POST',
+          body: '{}',
+          signal: AbortSignal.timeout(3000),
+        });
+        return (await res.json()).metrics;
+      } catch {
+        return undefined;
+      }
+    },
     async stop() {
       ctl.close();
       ctl.closeAllConnections?.();
@@ -231,6 +244,11 @@ export async function startStack(opts = {}) {
  * `via`: 'direct' | 'restartable' | a proxy mode.
  */
 export function endpointsFor(info, via) {
+  if (info.mode === 'target') {
+    // Pages from the local page server; the client talks to the deployment.
+    if (via !== 'direct') throw new Error(`${via} needs the local stack, not available with --target`);
+    return { origin: info.pages, url: info.target, ctl: `${info.pages}/e2e-ctl`, stackCtl: null };
+  }
   const origin =
     via === 'direct' ? info.harness : via === 'restartable' ? info.restartable : info.proxies[via];
   if (!origin) throw new Error(`unknown endpoint ${via}`);

@@ -1,22 +1,27 @@
 #!/usr/bin/env node
 // WebKit runner: drives WebKitGTK's MiniBrowser through /usr/bin/WebKitWebDriver (W3C WebDriver,
 // plain HTTP calls) under `xvfb-run -a`, on the same cases and assertions as the Playwright
-// specs (lib/scenarios.mjs). Writes results/raw/webkit.json and exits non-zero on any failure.
+// specs (lib/scenarios.mjs), selected by the same E2E_* variables (lib/selection.mjs). Writes
+// results/raw/webkit.json; a failed case leaves results/artifacts/webkit/<case>/ with a
+// screenshot, the page log and the raw result. Exits non-zero on any failure.
 //
-//   node webkit/run.mjs [--grep TEXT] [--no-build]
+//   node webkit/run.mjs [--grep TEXT] [--no-build]     (normally run by scripts/run.mjs)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
-import { cases, executeCase } from '../lib/scenarios.mjs';
+import { join, relative } from 'node:path';
+import { runCase } from '../lib/scenarios.mjs';
+import { optionsFromEnv, replayCommand, selectCases } from '../lib/selection.mjs';
 import { E2E_ROOT, startStack } from '../lib/stack.mjs';
+import { startTargetStack } from '../lib/target.mjs';
 import { buildAll } from '../scripts/build.mjs';
 
 const DRIVER = '/usr/bin/WebKitWebDriver';
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const args = process.argv.slice(2);
-const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : process.env.E2E_GREP;
+if (args.includes('--grep')) process.env.E2E_GREP = args[args.indexOf('--grep') + 1];
 const OUTPUT = join(E2E_ROOT, 'results', 'raw', 'webkit.json');
+const ARTIFACTS = join(E2E_ROOT, 'results', 'artifacts', 'webkit');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -100,7 +105,7 @@ class WebDriver {
 }
 
 /** The scenario driver over WebDriver windows (same interface as tests/fixtures.ts). */
-function webdriverDriver(getWd) {
+function webdriverDriver(getWd, artifactsFor) {
   const open = new Set();
   let current = null;
   let wd = getWd();
@@ -169,6 +174,28 @@ function webdriverDriver(getWd) {
       await use(h);
       return wd.execute('return window.e2e.flag(arguments[0]);', [name]);
     },
+    /** On a failure, before the pages close: screenshot and page log of each (WebDriver has no console API). */
+    async capture(handles) {
+      const dir = artifactsFor();
+      mkdirSync(dir, { recursive: true });
+      for (const [i, h] of handles.entries()) {
+        try {
+          await use(h);
+          const png = await wd.cmd('GET', '/session/:session/screenshot', undefined, 10000);
+          writeFileSync(join(dir, `screenshot-page-${i + 1}.png`), Buffer.from(png, 'base64'));
+        } catch (e) {
+          writeFileSync(join(dir, `screenshot-page-${i + 1}.error.txt`), String(e?.message ?? e));
+        }
+        try {
+          const log = await wd.execute(
+            'return { url: location.href, log: (window.__e2eLog || []).join("\\n") };',
+          );
+          writeFileSync(join(dir, `page-${i + 1}.log`), `${log.url}\n${log.log || '(no console output)'}\n`);
+        } catch (e) {
+          writeFileSync(join(dir, `page-${i + 1}.log`), `page log not readable: ${e?.message ?? e}\n`);
+        }
+      }
+    },
   };
 }
 
@@ -214,11 +241,22 @@ async function startDriver() {
 
 async function main() {
   if (!args.includes('--no-build')) await buildAll({ quiet: true });
-  const all = cases().filter((c) => !grep || c.title.includes(grep) || `webkit ${c.title}`.includes(grep));
-  const stack = await startStack({ name: 'webkit' });
+  const opts = optionsFromEnv();
+  const all = selectCases(opts).selected;
+  const stack = opts.target
+    ? await startTargetStack({
+        name: 'webkit',
+        target: opts.target,
+        publishKey: process.env.PUSH_PUBLISH_KEY,
+        token: process.env.PUSH_TOKEN,
+        metrics: process.env.E2E_TARGET_METRICS !== '0',
+      })
+    : await startStack({ name: 'webkit' });
   let driverProc = await startDriver();
   let wd = new WebDriver(driverProc.base);
+  let serverCounters;
   const cleanup = async () => {
+    serverCounters ??= (await stack.serverMetrics()) ?? null;
     await wd.deleteSession();
     driverProc.stop();
     await stack.stop();
@@ -241,26 +279,49 @@ async function main() {
   try {
     await wd.newSession();
     console.log(
-      `webkit: ${wd.capabilities?.browserName} ${wd.capabilities?.browserVersion} via WebKitWebDriver; ${all.length} cases`,
+      `webkit: ${wd.capabilities?.browserName} ${wd.capabilities?.browserVersion} via WebKitWebDriver; ${all.length} cases${opts.repeat > 1 ? ` x ${opts.repeat}` : ''}`,
     );
-    const driver = webdriverDriver(() => wd);
-    for (const kase of all) {
+    let artifactDir;
+    const driver = webdriverDriver(
+      () => wd,
+      () => artifactDir,
+    );
+    const runs = all.flatMap((kase) => Array.from({ length: opts.repeat }, (_, i) => ({ kase, rep: i + 1 })));
+    for (const { kase, rep } of runs) {
       const started = Date.now();
+      const slug = `${kase.transport}-${kase.scenario}${opts.repeat > 1 ? `-${rep}` : ''}`.replace(
+        /[^a-z0-9-]/gi,
+        '-',
+      );
+      artifactDir = join(ARTIFACTS, slug);
       let status = 'pass';
       let error;
       let metrics = {};
       let result;
+      let seed;
+      let artifacts = [];
       try {
-        result = await withTimeout(
-          executeCase(driver, kase, stack.info, 'webkit'),
+        ({ result, metrics, seed } = await withTimeout(
+          runCase(driver, kase, stack.info, 'webkit'),
           kase.timeoutMs + 10000,
           kase.title,
-        );
-        metrics = kase.check(result, { transport: kase.transport }) ?? {};
+        ));
       } catch (e) {
         status = 'fail';
         error = String(e?.message ?? e);
+        result = e?.result;
+        seed = e?.seed;
         failed++;
+        mkdirSync(artifactDir, { recursive: true });
+        writeFileSync(join(artifactDir, 'result.json'), JSON.stringify(result ?? null, null, 2));
+        writeFileSync(join(artifactDir, 'error.txt'), `${kase.title}\n${error}\n`);
+        artifacts = [join(artifactDir, 'error.txt'), join(artifactDir, 'result.json')]
+          .concat(
+            ['screenshot-page-1.png', 'screenshot-page-2.png', 'page-1.log', 'page-2.log']
+              .map((f) => join(artifactDir, f))
+              .filter((f) => existsSync(f)),
+          )
+          .map((f) => relative(E2E_ROOT, f));
         // A stuck page or a dead browser wedges the driver: start a fresh browser for the next case.
         if (/timed out|WebDriver|abort|fetch failed/i.test(error)) {
           await restartBrowser().catch((err) => console.error(`webkit: browser restart failed: ${err}`));
@@ -271,14 +332,23 @@ async function main() {
         browser: 'webkit',
         transport: kase.transport,
         scenario: kase.scenario,
+        title: kase.title,
         status,
+        rep,
         durationMs,
+        seed,
         error,
+        artifacts,
         metrics,
       });
       console.log(
-        `  ${status === 'pass' ? '✓' : '✘'} [webkit] ${kase.title} (${durationMs} ms)${error ? `\n      ${error.split('\n').slice(0, 6).join('\n      ')}` : ''}`,
+        `  ${status === 'pass' ? '✓' : '✘'} [webkit] ${kase.title}${opts.repeat > 1 ? ` #${rep}` : ''} (${durationMs} ms)${error ? `\n      ${error.split('\n').slice(0, 6).join('\n      ')}` : ''}`,
       );
+      if (seed !== undefined)
+        console.log(
+          `      seed ${seed} (replay: ${replayCommand({ browser: 'webkit', transport: kase.transport, scenario: kase.scenario, seed, target: opts.target })})`,
+        );
+      if (artifacts.length) console.log(`      artifacts: ${artifacts.join(', ')}`);
       if (status === 'fail' && process.env.E2E_DEBUG)
         console.log(JSON.stringify(result, null, 2).slice(0, 4000));
     }
@@ -297,6 +367,10 @@ async function main() {
     await cleanup();
   }
   mkdirSync(join(E2E_ROOT, 'results', 'raw'), { recursive: true });
+  writeFileSync(
+    join(E2E_ROOT, 'results', 'raw', 'server-webkit.json'),
+    JSON.stringify([{ stack: 'webkit', metrics: serverCounters ?? null }], null, 2),
+  );
   writeFileSync(
     OUTPUT,
     JSON.stringify({ runner: 'webkit', status: failed ? 'failed' : 'passed', rows }, null, 2),

@@ -14,6 +14,14 @@ export interface ScenarioParams {
   transport: string;
   /** Unique id of this run: namespaces channels so runs never see each other's messages. */
   id: string;
+  /** Against a deployment: hold a lease on the page server's /e2e/tick ticker while measuring. */
+  tickerLease?: boolean;
+  /** Sample the server's own metrics (connections by transport) while connected. */
+  serverMetrics?: boolean;
+  /** Handshake token for deployments that authenticate (PUSH_TOKEN). */
+  token?: string;
+  /** Seed of a randomized case (fault schedule and the client's jitter). */
+  seed?: number;
   [key: string]: unknown;
 }
 
@@ -79,6 +87,10 @@ export function control(p: ScenarioParams) {
     /** Server-initiated disconnect of the given clientId (or of every session when omitted). */
     disconnect: (clientId?: string) => post(p.ctl, '/disconnect', { clientId }),
     sessions: () => post(p.ctl, '/sessions', {}),
+    /** Server info; `.metrics` is the server's own counters (push.metrics() or GET {path}/metrics). */
+    info: () => post(p.ctl, '/info', {}),
+    /** Against a deployment: keep the page server's 25 ms ticker on /e2e/tick running (or stop). */
+    ticker: (on: boolean) => post(p.ctl, '/ticker', { on, id: p.id, ms: 60000 }),
     /** Supervisor: publish {seq} 1..count, restarting the harness process after `restartAt`. */
     restartStream: (channel: string, count: number, restartAt: number, intervalMs: number) =>
       post(p.stackCtl, '/restart-stream', { channel, count, restartAt, intervalMs }),
@@ -86,7 +98,7 @@ export function control(p: ScenarioParams) {
     proxyStats: () => post(p.stackCtl, '/proxy-stats', {}),
     resetProxyStats: () => post(p.stackCtl, '/proxy-reset', {}),
     /** Switch the cut proxy's fault injection on or off. */
-    cutting: (on: boolean, opts: { dropNext?: boolean } = {}) =>
+    cutting: (on: boolean, opts: { dropNext?: boolean; seed?: number } = {}) =>
       post(p.stackCtl, '/proxy-cutting', { on, ...opts }),
   };
 }
@@ -114,4 +126,53 @@ export function plain<T>(v: T): T {
   } catch {
     return String(v) as unknown as T;
   }
+}
+
+/** Small deterministic PRNG (mulberry32), the same as the proxy's, for seeded client jitter. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Keeps the page's console (and uncaught errors) in `window.__e2eLog`, so a runner without a
+ * console API (WebKit over WebDriver) can save it when a case fails.
+ */
+export function installPageLog(): void {
+  const w = window as any;
+  if (w.__e2eLog) return;
+  const log: string[] = [];
+  w.__e2eLog = log;
+  const t0 = performance.now();
+  const add = (level: string, args: unknown[]) => {
+    const text = args.map((a) => (typeof a === 'string' ? a : errorText(a))).join(' ');
+    log.push(`${(performance.now() - t0).toFixed(0).padStart(6)} ms ${level} ${text}`);
+    if (log.length > 3000) log.splice(0, 1000);
+  };
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      add(level, args);
+      original(...args);
+    };
+  }
+  window.addEventListener('error', (e) => add('uncaught', [e.message]));
+  window.addEventListener('unhandledrejection', (e) => add('unhandled-rejection', [errorText(e.reason)]));
+}
+
+/** Shows a scenario's outcome on the page, so a failure screenshot says what happened. */
+export function showOutcome(name: string, result: Record<string, unknown>): void {
+  const pre = document.createElement('pre');
+  pre.style.whiteSpace = 'pre-wrap';
+  pre.style.font = '12px monospace';
+  const { error, ...rest } = result;
+  pre.textContent = `${name}: ${error ? `ERROR ${error}` : 'done'}\n${JSON.stringify(rest).slice(0, 1500)}`;
+  if (error) pre.style.color = '#b00';
+  document.body.append(pre);
 }

@@ -6,14 +6,19 @@ import { createClient, eventSource, iframe } from '@push/client';
 import {
   control,
   errorText,
+  installPageLog,
   median,
   now,
   plain,
   type ScenarioParams,
+  seededRandom,
+  showOutcome,
   sleep,
   waitFor,
   within,
 } from './common.js';
+
+installPageLog();
 
 type Client = ReturnType<typeof createClient>;
 
@@ -94,13 +99,106 @@ async function safeClose(client: Client | undefined): Promise<string | null> {
   }
 }
 
+/**
+ * Network faults emulated inside the page (the `block-*` scenarios), for runs against a deployment
+ * where no fault proxy can sit in between:
+ *   ws-refused  every WebSocket fails at once, as when an upgrade is refused (error, close 1006)
+ *   ws-silent   the WebSocket opens but nothing passes either way, as behind a proxy that
+ *               accepts the upgrade and forwards nothing
+ *   buffering   WebSockets refused and every fetch response held until it is complete, as behind
+ *               a buffering reverse proxy (a stream never starts)
+ */
+function blockOptions(block: unknown): Record<string, unknown> {
+  if (!block) return {};
+  class RefusedWebSocket {
+    readyState = 0;
+    onopen: ((e: unknown) => void) | null = null;
+    onmessage: ((e: unknown) => void) | null = null;
+    onclose: ((e: unknown) => void) | null = null;
+    onerror: ((e: unknown) => void) | null = null;
+    constructor(_url: string) {
+      setTimeout(() => {
+        this.readyState = 3;
+        this.onerror?.(new Event('error'));
+        this.onclose?.({ code: 1006, reason: '', wasClean: false });
+      }, 5);
+    }
+    send() {
+      throw new Error('WebSocket is not open');
+    }
+    close() {}
+  }
+  class SilentWebSocket {
+    private ws: WebSocket;
+    onopen: ((e: unknown) => void) | null = null;
+    onmessage: ((e: unknown) => void) | null = null; // never called: inbound frames are dropped
+    onclose: ((e: unknown) => void) | null = null;
+    onerror: ((e: unknown) => void) | null = null;
+    constructor(url: string) {
+      this.ws = new WebSocket(url);
+      this.ws.onopen = (e) => this.onopen?.(e);
+      this.ws.onclose = (e) => this.onclose?.(e);
+      this.ws.onerror = (e) => this.onerror?.(e);
+    }
+    get readyState() {
+      return this.ws.readyState;
+    }
+    send(_data: string) {} // outbound frames are dropped too
+    close(code?: number, reason?: string) {
+      this.ws.close(code, reason);
+    }
+  }
+  if (block === 'ws-refused') return { WebSocket: RefusedWebSocket };
+  if (block === 'ws-silent') return { WebSocket: SilentWebSocket };
+  if (block === 'buffering') {
+    const realFetch = globalThis.fetch.bind(globalThis);
+    const bufferedFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const res = await realFetch(input, init);
+      const body = await res.arrayBuffer(); // a stream that never ends never gets here
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    };
+    return { WebSocket: RefusedWebSocket, fetch: bufferedFetch };
+  }
+  throw new Error(`unknown block ${String(block)}`);
+}
+
+let clientCounter = 0;
+
 function make(p: ScenarioParams, extra: Record<string, unknown> = {}): Client {
-  const options: Record<string, unknown> = { url: p.url, ...extra };
+  const options: Record<string, unknown> = { url: p.url, ...blockOptions(p.block), ...extra };
   // Stream transports get a 2.5 s idle timeout (the harness sends heartbeats every second): the
   // defaults (25 s against the server's 10 s heartbeat) would outlast a scenario's budget, and a
   // Chromium iframe whose stream was cut (no event fires) must come back inside the 3 s fault window.
   if (p.transports) options.transports = p.transports.map((t) => STREAM_FACTORIES[t]?.() ?? t);
-  return createClient(options as any);
+  if (p.token) options.auth = { token: p.token };
+  if (typeof p.seed === 'number') options.random = seededRandom(p.seed);
+  // The client's own log, its state and transport changes and its errors go to the console: the
+  // runners keep the console of a failed case (Playwright: console.txt; WebKit: page-log.txt).
+  const tag = `[client ${++clientCounter}]`;
+  options.logger = (level: string, what: string, detail: unknown) =>
+    console[level === 'warn' ? 'warn' : 'debug'](tag, what, errorText(detail));
+  const client = createClient(options as any);
+  const anyClient = client as any;
+  anyClient.on?.('state', (state: unknown, _prev: unknown, reason: any) =>
+    console.info(tag, 'state', state, reason?.code ?? ''),
+  );
+  anyClient.on?.('transport', (change: any) =>
+    console.info(tag, 'transport', change?.previous ?? '-', '->', change?.transport, change?.reason ?? ''),
+  );
+  anyClient.on?.('error', (e: unknown) => console.warn(tag, 'error', errorText(e)));
+  return client;
+}
+
+/** Against a deployment, runs `body` while holding a lease on the page server's ticker. */
+async function withTicker<T>(p: ScenarioParams, body: () => Promise<T>): Promise<T> {
+  if (!p.tickerLease) return body();
+  const ctl = control(p);
+  await ctl.ticker(true);
+  try {
+    return await body();
+  } finally {
+    await ctl.ticker(false).catch(() => {});
+  }
 }
 
 const seqOf = (data: any) => (data && typeof data.seq === 'number' ? data.seq : NaN);
@@ -138,6 +236,13 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
       await connected(client);
       r.connectMs = Math.round(now() - t0);
       Object.assign(r, snapshot(client));
+      if (p.serverMetrics) {
+        try {
+          r.server = (await control(p).info()).metrics ?? { error: 'no metrics in the server info' };
+        } catch (e) {
+          r.server = { error: errorText(e) };
+        }
+      }
       r.closeError = await safeClose(client);
       r.stateAfterClose = (client as any).state;
     });
@@ -322,29 +427,31 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
 
   /** Median time from createClient() to the first message of a steady ticker channel. */
   async 'first-message'(p) {
-    const r = await guarded(async (r) => {
-      const reps = Number(p.reps ?? 5);
-      const times: number[] = [];
-      const transports: unknown[] = [];
-      for (let i = 0; i < reps; i++) {
-        const t0 = now();
-        const client = make(p);
-        try {
-          let first = -1;
-          client.subscribe('/e2e/tick', () => {
-            if (first < 0) first = now() - t0;
-          });
-          await waitFor(() => first >= 0, 10000, `first tick (rep ${i + 1})`);
-          times.push(Math.round(first));
-          transports.push((client as any).transport);
-        } finally {
-          await safeClose(client);
+    const r = await guarded((r) =>
+      withTicker(p, async () => {
+        const reps = Number(p.reps ?? 5);
+        const times: number[] = [];
+        const transports: unknown[] = [];
+        for (let i = 0; i < reps; i++) {
+          const t0 = now();
+          const client = make(p);
+          try {
+            let first = -1;
+            client.subscribe('/e2e/tick', () => {
+              if (first < 0) first = now() - t0;
+            });
+            await waitFor(() => first >= 0, 10000, `first tick (rep ${i + 1})`);
+            times.push(Math.round(first));
+            transports.push((client as any).transport);
+          } finally {
+            await safeClose(client);
+          }
         }
-      }
-      r.times = times;
-      r.transports = transports;
-      r.medianMs = median(times);
-    });
+        r.times = times;
+        r.transports = transports;
+        r.medianMs = median(times);
+      }),
+    );
     return r;
   },
 
@@ -355,28 +462,31 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
   async fallback(p) {
     let client: Client | undefined;
     let obs: ReturnType<typeof observe> | undefined;
-    const r = await guarded(async (r) => {
-      try {
-        localStorage.clear();
-        sessionStorage.clear();
-      } catch {}
-      const t0 = now();
-      client = make(p);
-      obs = observe(client, t0);
-      let firstAt = -1;
-      let firstTransport: unknown = null;
-      client.subscribe('/e2e/tick', () => {
-        if (firstAt < 0) {
-          firstAt = now() - t0;
-          firstTransport = (client as any).transport;
-        }
-      });
-      await waitFor(() => firstAt >= 0, Number(p.waitMs ?? 30000), 'first message after fallback');
-      r.fallbackMs = Math.round(firstAt);
-      r.firstTransport = firstTransport;
-      await sleep(200);
-      Object.assign(r, snapshot(client));
-    });
+    const r = await guarded((r) =>
+      withTicker(p, async () => {
+        r.block = p.block ?? null;
+        try {
+          localStorage.clear();
+          sessionStorage.clear();
+        } catch {}
+        const t0 = now();
+        client = make(p);
+        obs = observe(client, t0);
+        let firstAt = -1;
+        let firstTransport: unknown = null;
+        client.subscribe('/e2e/tick', () => {
+          if (firstAt < 0) {
+            firstAt = now() - t0;
+            firstTransport = (client as any).transport;
+          }
+        });
+        await waitFor(() => firstAt >= 0, Number(p.waitMs ?? 30000), 'first message after fallback');
+        r.fallbackMs = Math.round(firstAt);
+        r.firstTransport = firstTransport;
+        await sleep(200);
+        Object.assign(r, snapshot(client));
+      }),
+    );
     r.log = obs?.log ?? [];
     await safeClose(client);
     return plain(r);
@@ -389,7 +499,10 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
     const r = await guarded(async (r) => {
       const ctl = control(p);
       const count = Number(p.count ?? 1000);
-      await ctl.cutting(true); // before the client connects, so its first connections are doomed too
+      // Before the client connects, so its first connections are doomed too; the proxy restarts
+      // its fault schedule from this case's seed (replay with --seed).
+      await ctl.cutting(true, { seed: p.seed });
+      r.seed = p.seed;
       const t0 = now();
       client = make(p);
       obs = observe(client, t0);
@@ -530,11 +643,17 @@ let nextHandle = 1;
 async function run(name: string, params: ScenarioParams): Promise<Result> {
   const fn = scenarios[name];
   if (!fn) return { error: `unknown scenario ${name}` };
+  const { token: _token, ...shown } = params;
+  console.info(`[e2e] ${name} start ${JSON.stringify(shown)}`);
+  let result: Result;
   try {
-    return plain(await fn(params));
+    result = plain(await fn(params));
   } catch (e) {
-    return { error: errorText(e) };
+    result = { error: errorText(e) };
   }
+  console.info(`[e2e] ${name} ${result.error ? `ERROR ${result.error}` : 'done'}`);
+  showOutcome(name, result);
+  return result;
 }
 
 (window as any).e2e = {

@@ -5,7 +5,18 @@
 import { PushProvider, useChannel, useConnectionState, usePush } from '@push/react';
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { control, errorText, plain, type ScenarioParams, sleep, waitFor } from './common.js';
+import {
+  control,
+  errorText,
+  installPageLog,
+  plain,
+  type ScenarioParams,
+  showOutcome,
+  sleep,
+  waitFor,
+} from './common.js';
+
+installPageLog();
 
 function Feed({ channel }: { channel: string }) {
   const [items, setItems] = useState<string[]>([]);
@@ -59,9 +70,20 @@ function Publisher({ channel }: { channel: string }) {
   );
 }
 
-function App({ url, transports, channel }: { url: string; transports?: string[]; channel: string }) {
+function App({
+  url,
+  transports,
+  channel,
+  token,
+}: {
+  url: string;
+  transports?: string[];
+  channel: string;
+  token?: string;
+}) {
   const options: any = { url };
   if (transports) options.transports = transports;
+  if (token) options.auth = { token };
   return (
     <PushProvider options={options}>
       <Status />
@@ -81,7 +103,7 @@ async function react(p: ScenarioParams) {
   const root = createRoot(container);
   try {
     const channel = `/e2e/${p.id}/react`;
-    root.render(<App url={p.url} transports={p.transports} channel={channel} />);
+    root.render(<App url={p.url} transports={p.transports} channel={channel} token={p.token} />);
     await waitFor(
       () => text('state') === 'connected',
       10000,
@@ -119,7 +141,13 @@ async function react(p: ScenarioParams) {
 (window as any).e2e = {
   scenarios: ['react', 'ping'],
   async run(name: string, params: ScenarioParams) {
-    if (name === 'react') return react(params);
+    if (name === 'react') {
+      console.info(`[e2e] react start ${params.id}`);
+      const r = await react(params);
+      console.info(`[e2e] react ${r.error ? `ERROR ${r.error}` : 'done'}`);
+      showOutcome('react', r);
+      return r;
+    }
     if (name === 'ping') return { ok: true, userAgent: navigator.userAgent };
     return { error: `unknown scenario ${name}` };
   },
