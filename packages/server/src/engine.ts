@@ -13,6 +13,7 @@ import {
 } from '@push/protocol';
 import { ChannelGate, type DeliveryGate } from './authorization.js';
 import type { Broker, BrokerMessage, BrokerPublishInput } from './broker/types.js';
+import { endExpiredSession } from './credentials.js';
 import { Deadlines } from './deadlines.js';
 import { createDelivery } from './delivery.js';
 import type { PushServerEvents } from './events.js';
@@ -77,6 +78,7 @@ export class Engine implements SessionHost {
       clock: options.clock,
       sessionTimeout: options.sessionTimeout,
       onExpire: (session) => this.endSession(session, 'expired'),
+      onCredentialsExpire: (session) => endExpiredSession(this, session),
     });
     this.metrics = new ServerMetrics({ sessions: () => this.registry.values() });
     this.gate = options.authorize

@@ -19,14 +19,26 @@ export interface JwtAuthenticatorOptions {
   algorithms?: string[];
   /** Allowed clock skew in seconds. @defaultValue 5 */
   clockTolerance?: number;
-  /** Maps verified claims to the session identity. @defaultValue `{ id: sub, claims }` */
+  /**
+   * Whether a token must carry `exp`. A token without one would be valid forever, and so would
+   * every session opened with it: leave this on unless your tokens are revoked some other way.
+   * @defaultValue true
+   */
+  requireExpiry?: boolean;
+  /**
+   * Maps verified claims to the session identity. Its `expiresAt` is set from `exp` (plus
+   * `clockTolerance`) unless the mapper sets one. @defaultValue `{ id: sub, claims }`
+   */
   identity?: (claims: JWTPayload) => PushIdentity;
 }
 
 /**
  * Builds an `authenticate` hook: the handshake must carry `ext: { auth: { token } }` with a JWT
- * that verifies; the identity is `{ id: claims.sub, claims }`. Anything else is refused with
- * `401::Authentication failed`.
+ * that verifies and (unless `requireExpiry: false`) has an `exp`; the identity is
+ * `{ id: claims.sub, claims, expiresAt }`. Anything else is refused with
+ * `401::Authentication failed`. When the token expires the server ends the session with
+ * `401::Token expired` and `advice.reconnect: 'handshake'`: a client whose `auth` option is a
+ * function fetches a fresh token and resumes its subscriptions.
  * @example
  * createPushServer({ server, authenticate: jwtAuthenticator({ secret: process.env.JWT_SECRET!, audience: 'push' }) });
  */
@@ -34,13 +46,15 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate
   if (options.key === undefined && options.secret === undefined && options.jwks === undefined)
     throw new PushServerError('invalid-option', 'jwtAuthenticator needs one of "secret", "jwks" or "key"');
   const jwks = options.jwks === undefined ? undefined : new URL(options.jwks);
-  const toIdentity =
+  const toIdentity: (claims: JWTPayload) => PushIdentity =
     options.identity ?? ((claims: JWTPayload) => ({ ...(claims.sub ? { id: claims.sub } : {}), claims }));
+  const clockTolerance = options.clockTolerance ?? 5;
   const verifyOptions = {
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
     ...(options.algorithms !== undefined ? { algorithms: options.algorithms } : {}),
-    clockTolerance: options.clockTolerance ?? 5,
+    clockTolerance,
+    ...(options.requireExpiry === false ? {} : { requiredClaims: ['exp'] }),
   };
   // jose is loaded with the first handshake that carries a token, not with the server.
   let verifier: Promise<(token: string) => Promise<{ payload: JWTPayload }>> | undefined;
@@ -62,7 +76,11 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticate
     verifier ??= createVerifier();
     try {
       const { payload } = await (await verifier)(token);
-      return toIdentity(payload);
+      const identity = toIdentity(payload);
+      if (identity.expiresAt !== undefined || typeof payload.exp !== 'number') return identity;
+      // The same skew jose allowed at verification, so an accepted token never opens a session
+      // that is already over.
+      return { ...identity, expiresAt: (payload.exp + clockTolerance) * 1000 };
     } catch {
       return undefined;
     }

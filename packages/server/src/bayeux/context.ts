@@ -1,5 +1,6 @@
 /** What a Bayeux handler gets and gives back, and the reply helpers they share. */
 import { bayeuxErrors, type ConnectionType, type Message, type Reply } from '@push/protocol';
+import { credentialsExpired, endExpiredSession } from '../credentials.js';
 import type { Delivery } from '../delivery.js';
 import type { Engine } from '../engine.js';
 import type { RequestInfo } from '../options.js';
@@ -57,7 +58,11 @@ export function failure(message: Message, error: string, advice?: Reply['advice'
  */
 export function sessionFor(ctx: BatchContext, message: Message, result: BatchResult): Session | undefined {
   const session = ctx.engine.registry.get(message.clientId);
-  if (session) {
+  // Expired credentials are refused on the spot, not only by the next sweep: no request runs on
+  // an identity that is no longer valid. Ending it leaves the tombstone read below.
+  if (session && credentialsExpired(session.identity, ctx.engine.clock.now())) {
+    endExpiredSession(ctx.engine, session);
+  } else if (session) {
     session.touch();
     result.session = session;
     return session;
