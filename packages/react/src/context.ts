@@ -1,3 +1,5 @@
+'use client';
+
 /**
  * The client surface the bindings use (derived from `@push/client`'s own types) and the React
  * context that carries it. Hooks only touch these members, so a test double can stand in.

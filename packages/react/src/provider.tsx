@@ -1,3 +1,5 @@
+'use client';
+
 import { type ClientOptions, createClient, type PushClient } from '@push/client';
 import { type ReactElement, type ReactNode, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { ClientHolder } from './client-holder.js';

@@ -1,3 +1,5 @@
+'use client';
+
 import type { ChannelSnapshot } from './channel-store.js';
 import type { ChannelMessage } from './context.js';
 import type { PresenceSnapshot } from './presence-store.js';

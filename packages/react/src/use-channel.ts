@@ -1,3 +1,5 @@
+'use client';
+
 import { useCallback, useSyncExternalStore } from 'react';
 import { type ChannelSnapshot, channelRegistry, IDLE_CHANNEL } from './channel-store.js';
 import type { ChannelMessage } from './context.js';

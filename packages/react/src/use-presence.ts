@@ -1,3 +1,5 @@
+'use client';
+
 import { useCallback, useEffect, useSyncExternalStore } from 'react';
 import { usePushContext } from './context.js';
 import { IDLE_PRESENCE, type PresenceSnapshot, presenceRegistry } from './presence-store.js';

@@ -1,3 +1,5 @@
+'use client';
+
 import type { PushClient } from '@push/client';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { type ConnectionState, type PushClientLike, type TransportType, usePushContext } from './context.js';
