@@ -79,3 +79,26 @@ describe('Deadlines', () => {
     expect(count).toBe(2500);
   });
 });
+
+describe('a target that throws', () => {
+  it('is reported, and the other targets of its lane still fire and later ones stay armed', () => {
+    const { clock, advance } = manualClock();
+    const errors: unknown[] = [];
+    const deadlines = new Deadlines(clock, (_target, error) => errors.push(error));
+    const fired: string[] = [];
+    const boom = new Error('serializing a reply failed');
+    deadlines.add(100, {
+      onDeadline() {
+        throw boom;
+      },
+    });
+    deadlines.add(100, { onDeadline: () => fired.push('same lane') });
+    advance(50);
+    deadlines.add(100, { onDeadline: () => fired.push('later') });
+    advance(60);
+    expect(errors).toEqual([boom]);
+    expect(fired).toEqual(['same lane']);
+    advance(50);
+    expect(fired).toEqual(['same lane', 'later']);
+  });
+});

@@ -32,7 +32,14 @@ interface Lane {
 export class Deadlines {
   private readonly lanes = new Map<number, Lane>();
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param onError called when a target's `onDeadline` throws: the other targets still fire and
+   *   the timers stay armed (a throw inside a timer callback would otherwise end the process).
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly onError: (target: DeadlineTarget, error: unknown) => void = () => {},
+  ) {}
 
   add(ms: number, target: DeadlineTarget): Deadline {
     const deadline: Deadline = { at: this.clock.now() + ms, target };
@@ -79,7 +86,12 @@ export class Deadlines {
       const entry = lane.entries[lane.head++]!;
       const target = entry.target;
       entry.target = undefined;
-      target?.onDeadline();
+      if (!target) continue;
+      try {
+        target.onDeadline();
+      } catch (error) {
+        this.onError(target, error);
+      }
     }
     if (lane.timer === undefined) this.arm(ms, lane);
   }

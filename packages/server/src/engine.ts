@@ -14,11 +14,12 @@ import {
 import { ChannelGate, type DeliveryGate } from './authorization.js';
 import type { Broker, BrokerMessage, BrokerPublishInput } from './broker/types.js';
 import { endExpiredSession } from './credentials.js';
-import { Deadlines } from './deadlines.js';
+import { Deadlines, type DeadlineTarget } from './deadlines.js';
 import { createDelivery } from './delivery.js';
 import type { PushServerEvents } from './events.js';
 import { ServerMetrics } from './metrics.js';
 import type { PushIdentity, ResolvedOptions } from './options.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Relay } from './relay.js';
 import { Session, type SessionEndReason, type SessionHost } from './session.js';
 import { createClientId, SessionRegistry } from './session-registry.js';
@@ -62,6 +63,8 @@ export class Engine implements SessionHost {
   readonly metrics: ServerMetrics;
   readonly events = new EventEmitter<PushServerEvents>();
   readonly services = new Map<string, ServiceHandler>();
+  /** Handshakes per source and minute (`limits.handshakesPerMinute`). */
+  readonly handshakeRate: RateLimiter;
   /** Per-delivered-channel authorization; undefined (no cost in fan-out) without `authorize`. */
   readonly gate: DeliveryGate | undefined;
   private fanoutSeq = 0;
@@ -73,13 +76,16 @@ export class Engine implements SessionHost {
     readonly options: ResolvedOptions,
     readonly broker: Broker,
   ) {
-    this.deadlines = new Deadlines(options.clock);
+    this.deadlines = new Deadlines(options.clock, (target, error) =>
+      this.fault(target instanceof Session ? target : undefined, 'held connect deadline', error),
+    );
     this.registry = new SessionRegistry({
       clock: options.clock,
       sessionTimeout: options.sessionTimeout,
       onExpire: (session) => this.endSession(session, 'expired'),
       onCredentialsExpire: (session) => endExpiredSession(this, session),
     });
+    this.handshakeRate = new RateLimiter(options.limits.handshakesPerMinute, () => options.clock.now());
     this.metrics = new ServerMetrics({ sessions: () => this.registry.values() });
     this.gate = options.authorize
       ? new ChannelGate(options.authorize, this, options.limits.maxQueue)
@@ -94,6 +100,7 @@ export class Engine implements SessionHost {
   createSession(identity: PushIdentity): Session {
     const session = new Session(createClientId(), identity, this, this.options.limits.maxQueue);
     this.registry.add(session);
+    this.deadlines.add(this.options.limits.handshakeTimeout, new FirstConnectDeadline(this, session));
     return session;
   }
 
@@ -166,8 +173,49 @@ export class Engine implements SessionHost {
   private readonly flushSessions = (): void => {
     const sessions = this.toFlush;
     this.toFlush = [];
-    for (const session of sessions) session.flush();
+    for (const session of sessions) {
+      try {
+        session.flush();
+      } catch (error) {
+        this.fault(session, 'flush', error);
+      }
+    }
   };
+
+  /**
+   * SessionHost: contains an exception caused by one client. It is logged and counted, and the
+   * client's session (if known) ends with `500` and advice to handshake again; nothing else is
+   * touched, so one client's input can never end the process or another client's session.
+   */
+  fault(session: Session | undefined, where: string, error: unknown): void {
+    this.metrics.faults++;
+    this.options.logger?.warn({
+      code: 'fault',
+      message: `${where}: ${error instanceof Error ? error.message : String(error)}`,
+      ...(session ? { clientId: session.id } : {}),
+      error,
+    });
+    if (!session || session.closed) return;
+    try {
+      this.endSession(session, 'fault', {
+        channel: '/meta/connect',
+        clientId: session.id,
+        successful: false,
+        error: bayeuxErrors.serverError(),
+        advice: { reconnect: 'handshake', interval: 0 },
+      });
+    } catch (second) {
+      // Ending it threw too (its socket is broken): forget it without telling the client.
+      for (const pattern of session.subscriptions()) this.index.remove(pattern, session);
+      session.closed = true;
+      this.registry.remove(session, 'fault');
+      this.options.logger?.warn({
+        code: 'fault',
+        message: `ending session: ${String(second)}`,
+        error: second,
+      });
+    }
+  }
 
   async leavePresence(session: Session, channel: string): Promise<void> {
     session.presence?.delete(channel);
@@ -202,5 +250,22 @@ export class Engine implements SessionHost {
     for (const session of [...this.registry.values()]) this.endSession(session, 'server-close');
     this.registry.stop();
     this.deadlines.clear();
+  }
+}
+
+/**
+ * Ends a session whose client never sent its first `/meta/connect` within
+ * `limits.handshakeTimeout`: handshakes alone cannot hold session slots.
+ */
+class FirstConnectDeadline implements DeadlineTarget {
+  constructor(
+    private readonly engine: Engine,
+    private readonly session: Session,
+  ) {}
+
+  onDeadline(): void {
+    if (this.session.connected || this.session.closed) return;
+    this.engine.metrics.refused('handshake-timeout');
+    this.engine.endSession(this.session, 'handshake-timeout');
   }
 }

@@ -4,6 +4,7 @@
 export type PushServerErrorCode =
   | 'invalid-option'
   | 'invalid-channel'
+  | 'invalid-data'
   | 'closed'
   | 'broker-failed'
   | 'redis-unavailable';

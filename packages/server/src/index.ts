@@ -11,7 +11,7 @@
  */
 
 export { type JwtAuthenticatorOptions, jwtAuthenticator } from './auth/jwt.js';
-export { createMemoryBroker, type MemoryBrokerOptions } from './broker/memory.js';
+export { createMemoryBroker, type MemoryBroker, type MemoryBrokerOptions } from './broker/memory.js';
 export type {
   Broker,
   BrokerListener,
@@ -33,6 +33,8 @@ export type {
   AuthorizeAction,
   PushIdentity,
   PushLimits,
+  PushLogEntry,
+  PushLogger,
   PushServerOptions,
   RequestInfo,
 } from './options.js';

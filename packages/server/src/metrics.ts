@@ -22,6 +22,13 @@ export interface MetricsSnapshot {
   queueOverflows: number;
   /** Fallbacks reported by clients, keyed `from->to`. */
   fallbacks: Record<string, number>;
+  /**
+   * Inputs refused and limits hit, by reason: a ProtocolError code (`malformed-json`, `too-deep`,
+   * ...) or a limit name (`handshake-rate`, `pending-batches`, `handshake-timeout`, ...).
+   */
+  refusals: Record<string, number>;
+  /** Exceptions caused by one client that were contained (that client's session or connection ended). */
+  faults: number;
 }
 
 /** What the metrics read from the server at scrape time. */
@@ -34,7 +41,9 @@ export class ServerMetrics {
   messagesIn = 0;
   messagesOut = 0;
   queueOverflows = 0;
+  faults = 0;
   private readonly fallbacks = new Map<string, number>();
+  private readonly refusals = new Map<string, number>();
   /**
    * This server's own prom-client registry (never the global one), built on the first scrape:
    * a server nobody scrapes never loads prom-client.
@@ -51,6 +60,11 @@ export class ServerMetrics {
       const key = `${report.from.slice(0, 32)}->${report.to.slice(0, 32)}`;
       this.fallbacks.set(key, (this.fallbacks.get(key) ?? 0) + 1);
     }
+  }
+
+  /** Counts one refused input or hit limit under `reason`. */
+  refused(reason: string): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
   }
 
   snapshot(): MetricsSnapshot {
@@ -70,6 +84,8 @@ export class ServerMetrics {
       messagesOut: this.messagesOut,
       queueOverflows: this.queueOverflows,
       fallbacks: Object.fromEntries(this.fallbacks),
+      refusals: Object.fromEntries(this.refusals),
+      faults: this.faults,
     };
   }
 
@@ -133,6 +149,17 @@ export class ServerMetrics {
       'Clients cut off because their queue overflowed',
       () => this.queueOverflows,
     );
+    counter('push_faults_total', 'Client-caused exceptions contained to that client', () => this.faults);
+    new Counter({
+      name: 'push_refusals_total',
+      help: 'Inputs refused and limits hit, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, count] of self.refusals) this.inc({ reason }, count);
+      },
+    });
     new Counter({
       name: 'push_fallbacks_total',
       help: 'Transport fallbacks reported by clients at handshake',

@@ -64,6 +64,57 @@ export interface PushLimits {
    * `429:presence,N:Limit exceeded: presence`. @defaultValue 100
    */
   maxPresence?: number;
+  /**
+   * Deepest nesting of arrays and objects in an inbound batch (the batch array is level 1), `data`
+   * included, on every ingress; deeper input is refused with `429:depth,N:`. @defaultValue 64
+   */
+  maxDepth?: number;
+  /** Messages in one inbound batch; more is refused with `429:batch,N:`. @defaultValue 1_000 */
+  maxBatchMessages?: number;
+  /**
+   * Failed replies in one batch: past it the rest of the batch is refused with one
+   * `429:failures,N:` reply, so a batch of bogus messages cannot get a reply larger than itself.
+   * @defaultValue 32
+   */
+  maxFailuresPerBatch?: number;
+  /** `/meta/handshake` messages in one batch; more are refused with `429:handshakes,N:`. @defaultValue 1 */
+  maxHandshakesPerBatch?: number;
+  /**
+   * Handshakes one source (see `sourceOf`) may make per minute, as a token bucket that refills
+   * continuously; past it handshakes get `429:handshake-rate,N:` with advice to retry later.
+   * @defaultValue 600
+   */
+  handshakesPerMinute?: number;
+  /**
+   * Milliseconds a WebSocket may stay open without sending its first message, and a session may
+   * live without its first `/meta/connect`; then it is closed or ended. @defaultValue 10_000
+   */
+  handshakeTimeout?: number;
+  /**
+   * Batches of one WebSocket being processed or waiting: past it (or while the socket's send
+   * buffer is over `maxBufferedBytes`) the server stops reading that socket until it catches up,
+   * so a client that sends without reading cannot grow the server's memory. @defaultValue 16
+   */
+  maxPendingBatches?: number;
+  /**
+   * Milliseconds a WebSocket may stay over `maxBufferedBytes` (its client not reading) before it
+   * is cut. @defaultValue 30_000
+   */
+  writeTimeout?: number;
+}
+
+/** A structured log line from the server (see {@link PushServerOptions.logger}). */
+export interface PushLogEntry {
+  /** Stable identifier of what happened, e.g. `fault` or `limit`. */
+  code: string;
+  message: string;
+  clientId?: string;
+  error?: unknown;
+}
+
+/** Where the server writes what an operator should know (a contained fault). */
+export interface PushLogger {
+  warn(entry: PushLogEntry): void;
 }
 
 /**
@@ -78,8 +129,13 @@ export interface PushServerOptions {
   path?: string;
   /** Cross-process fan-out, history and presence. @defaultValue an in-memory broker */
   broker?: Broker;
-  /** History bounds of the default in-memory broker. */
-  history?: { maxCount?: number; maxAge?: number };
+  /**
+   * History bounds of the default in-memory broker: messages per channel, their age in ms, total
+   * bytes (approximated by the JSON size of `data`) and channels kept. Past `maxBytes` or
+   * `maxChannels` the oldest messages are evicted first. @defaultValue
+   * `{ maxCount: 100, maxAge: 300_000, maxBytes: 67_108_864, maxChannels: 10_000 }`
+   */
+  history?: { maxCount?: number; maxAge?: number; maxBytes?: number; maxChannels?: number };
   /**
    * Connection types offered in the handshake.
    * @defaultValue ['websocket', 'eventsource', 'long-polling', 'iframe'] (`callback-polling` is off)
@@ -139,6 +195,19 @@ export interface PushServerOptions {
   publishEndpoint?: 'closed' | 'open';
   /** Time source for session expiry, held connects and heartbeats. @defaultValue the system clock */
   clock?: Clock;
+  /**
+   * Who a request comes from, for the per-source handshake rate. Behind a reverse proxy every
+   * request comes from the proxy: return the client address it forwards (and trust only yours).
+   * @defaultValue the socket's remote address
+   * @example sourceOf: (request) => String(request.headers['x-real-ip'] ?? request.remoteAddress)
+   */
+  sourceOf?: (request: RequestInfo) => string;
+  /**
+   * Receives contained faults: an exception caused by one client's input or connection, which
+   * ended only that client's connection or session. `false` silences them.
+   * @defaultValue writes one line to `console.warn`
+   */
+  logger?: PushLogger | false;
 }
 
 /** Options with every default filled in. */
@@ -160,6 +229,26 @@ export interface ResolvedOptions {
   /** True when `origins` was given (CORS then allows credentials, Origin-less requests are checked). */
   hasOriginList: boolean;
   clock: Clock;
+  sourceOf: (request: RequestInfo) => string;
+  logger: PushLogger | undefined;
+}
+
+const consoleLogger: PushLogger = {
+  warn: ({ code, message, clientId }) =>
+    console.warn(`[push] ${code}: ${message}${clientId === undefined ? '' : ` (client ${clientId})`}`),
+};
+
+/** `sourceOf` that cannot throw: a failing hook counts the request under its socket address. */
+function guardedSourceOf(hook: PushServerOptions['sourceOf']): (request: RequestInfo) => string {
+  const fallback = (request: RequestInfo) => request.remoteAddress ?? 'unknown';
+  if (!hook) return fallback;
+  return (request) => {
+    try {
+      return String(hook(request)).slice(0, 256);
+    } catch {
+      return fallback(request);
+    }
+  };
 }
 
 const DEFAULT_TRANSPORTS: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
@@ -232,6 +321,14 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
       maxConnections: positive('limits.maxConnections', limits.maxConnections, 100_000),
       maxBufferedBytes: positive('limits.maxBufferedBytes', limits.maxBufferedBytes, 1024 * 1024),
       maxPresence: positive('limits.maxPresence', limits.maxPresence, 100),
+      maxDepth: positive('limits.maxDepth', limits.maxDepth, 64),
+      maxBatchMessages: positive('limits.maxBatchMessages', limits.maxBatchMessages, 1_000),
+      maxFailuresPerBatch: positive('limits.maxFailuresPerBatch', limits.maxFailuresPerBatch, 32),
+      maxHandshakesPerBatch: positive('limits.maxHandshakesPerBatch', limits.maxHandshakesPerBatch, 1),
+      handshakesPerMinute: positive('limits.handshakesPerMinute', limits.handshakesPerMinute, 600),
+      handshakeTimeout: positive('limits.handshakeTimeout', limits.handshakeTimeout, 10_000),
+      maxPendingBatches: positive('limits.maxPendingBatches', limits.maxPendingBatches, 16),
+      writeTimeout: positive('limits.writeTimeout', limits.writeTimeout, 30_000),
     },
     isOriginAllowed,
     authenticate: options.authenticate,
@@ -240,5 +337,7 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
     publishEndpoint: resolvePublishEndpoint(options),
     hasOriginList: origins !== undefined,
     clock: options.clock ?? systemClock,
+    sourceOf: guardedSourceOf(options.sourceOf),
+    logger: options.logger === false ? undefined : (options.logger ?? consoleLogger),
   };
 }

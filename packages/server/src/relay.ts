@@ -318,7 +318,7 @@ export class Relay {
     // The request's headers stay on the node that received it: they only matter to a handshake,
     // which is never relayed.
     const request = { headers: {}, remoteAddress: undefined, transport };
-    const ctx = { engine: this.engine, transport, request };
+    const ctx = { engine: this.engine, transport, request, source: this.engine.options.sourceOf(request) };
     this.runningBatches.add(id);
     try {
       const held = await runBatch(ctx, packet.messages, answer);

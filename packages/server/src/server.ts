@@ -1,7 +1,7 @@
 /** The public facade: `createPushServer(options)`. */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PRESENCE_SERVICE } from '@push/protocol';
+import { jsonValueDepthExceeds, PRESENCE_SERVICE } from '@push/protocol';
 import { publishRefusal } from './bayeux/publish.js';
 import { createMemoryBroker } from './broker/memory.js';
 import type { Broker, BrokerMessage } from './broker/types.js';
@@ -14,6 +14,7 @@ import { type PushServerOptions, resolveOptions } from './options.js';
 import { presenceService } from './presence.js';
 import { Relay } from './relay.js';
 import { WebSocketTransport } from './transports/websocket.js';
+import { configurationWarnings } from './warnings.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -69,9 +70,12 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     createMemoryBroker({
       historySize: options.history?.maxCount,
       historyAge: options.history?.maxAge,
+      historyBytes: options.history?.maxBytes,
+      historyChannels: options.history?.maxChannels,
       now: () => resolved.clock.now(),
     });
   const engine = new Engine(resolved, broker);
+  for (const warning of configurationWarnings(options)) resolved.logger?.warn(warning);
   engine.services.set(PRESENCE_SERVICE, presenceService(engine));
   // A broker that shares sessions (Redis) lets HTTP clients reach any node: no sticky sessions.
   if (broker.sessions) engine.relay = new Relay(engine, broker.sessions);
@@ -110,6 +114,13 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       const refusal = publishRefusal(channel);
       if (refusal)
         throw new PushServerError('invalid-channel', `Cannot publish to ${String(channel)}: ${refusal}`);
+      const { maxDepth } = resolved.limits;
+      if (jsonValueDepthExceeds(data, maxDepth)) {
+        throw new PushServerError(
+          'invalid-data',
+          `Cannot publish to ${channel}: data nests deeper than limits.maxDepth (${maxDepth}) or is cyclic`,
+        );
+      }
       engine.metrics.messagesIn++;
       return engine.publish({ channel, data });
     },

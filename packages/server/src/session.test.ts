@@ -10,13 +10,17 @@ const delivery = (offset: number) =>
   createDelivery({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 });
 
 /** A host whose flushSoon behaves like the engine's: one microtask per tick. */
-function host(): SessionHost & { overflows: number; count: number } {
+function host(): SessionHost & { overflows: number; count: number; faults: unknown[] } {
   const pending: Session[] = [];
   return {
     clock: systemClock,
     deadlines: new Deadlines(systemClock),
     overflows: 0,
     count: 0,
+    faults: [],
+    fault(_session, _where, error) {
+      this.faults.push(error);
+    },
     overflow() {
       this.overflows++;
     },

@@ -46,10 +46,20 @@ export interface SessionHost {
    * together leave in one frame (shared by every subscriber that gets the same ones).
    */
   flushSoon(session: Session): void;
+  /** An exception while serving this session (never the process): the host logs it and ends the session. */
+  fault(session: Session, where: string, error: unknown): void;
 }
 
 /** Why a session ended. */
-export type SessionEndReason = 'disconnect' | 'expired' | 'overflow' | 'server-close';
+export type SessionEndReason =
+  | 'disconnect'
+  | 'expired'
+  | 'overflow'
+  | 'server-close'
+  /** Its client never sent a `/meta/connect` within `limits.handshakeTimeout`. */
+  | 'handshake-timeout'
+  /** Serving it threw (a contained fault, logged). */
+  | 'fault';
 
 /**
  * A client session. Fan-out calls {@link deliver}; it never waits on the client's socket.
@@ -71,6 +81,8 @@ export class Session implements DeadlineTarget {
   /** Fan-out stamp: a session matched by several patterns gets a message once. */
   lastFanout = -1;
   closed = false;
+  /** Its client sent a `/meta/connect` (until then it lives only `limits.handshakeTimeout`). */
+  connected = false;
   /** Live deliveries buffered per channel while history for a resume is being fetched. */
   resuming: Map<string, Delivery[]> | undefined;
 
@@ -190,7 +202,11 @@ export class Session implements DeadlineTarget {
       this.releaseScheduled = true;
       setImmediate(() => {
         this.releaseScheduled = false;
-        if (this.heldResponder && this.queue.length > 0) this.release();
+        try {
+          if (this.heldResponder && this.queue.length > 0) this.release();
+        } catch (error) {
+          this.host.fault(this, 'held connect release', error);
+        }
       });
     }
   }

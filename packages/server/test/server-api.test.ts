@@ -127,6 +127,10 @@ describe('session expiry (injected clock)', () => {
     const reasons: string[] = [];
     server.push.on('disconnect', ({ reason }) => reasons.push(reason));
     const idle = await handshake(server.url);
+    // It connects once (answered at once), then its client goes away.
+    await post(server.url, [
+      { channel: '/meta/connect', clientId: idle, connectionType: 'long-polling', advice: { timeout: 0 } },
+    ]);
     const active = await handshake(server.url);
     const held = post(server.url, [
       { channel: '/meta/connect', clientId: active, connectionType: 'long-polling' },

@@ -16,7 +16,7 @@ export function encodeBatch(messages: readonly Message[]): string {
 }
 
 /** Bounds applied by {@link decodeBatch} and {@link validateBatch}, with their defaults. */
-export const BATCH_LIMITS = Object.freeze({
+export const BATCH_LIMITS = {
   /** Largest input in UTF-16 code units. */
   maxLength: 1024 * 1024,
   /** Deepest nesting of arrays and objects, the batch array itself counting as 1. */
@@ -29,7 +29,7 @@ export const BATCH_LIMITS = Object.freeze({
   maxIdLength: 256,
   /** Most entries of `supportedConnectionTypes` or of a `subscription` list. */
   maxListLength: 1_000,
-});
+} as const;
 
 export interface DecodeBatchOptions {
   /** Largest accepted input in UTF-16 code units (a cheap upper bound on bytes / 1); default 1 MiB. */

@@ -44,6 +44,7 @@ export function handleConnect(ctx: BatchContext, message: ConnectRequest, result
     return;
   }
   const connectionType = type as ConnectionType;
+  session.connected = true;
   result.connectionType = connectionType;
   session.transport = connectionType;
   const ack = message.ext?.ack;

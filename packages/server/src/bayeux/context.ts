@@ -12,6 +12,8 @@ export interface BatchContext {
   /** The transport the batch arrived on (`websocket`, `long-polling` for any POST, `callback-polling`). */
   transport: ConnectionType;
   request: RequestInfo;
+  /** Who sent it, as `sourceOf` names them (per-source limits count on it). */
+  source: string;
 }
 
 /** A `/meta/connect` the transport must hold open. */

@@ -8,6 +8,7 @@ import {
   isMetaChannel,
   META,
   type Message,
+  type Reply,
   type SubscribeRequest,
   type UnsubscribeRequest,
 } from '@push/protocol';
@@ -42,11 +43,22 @@ export async function processBatch(ctx: BatchContext, messages: readonly Message
     connectionType: undefined,
     after: [],
   };
-  ctx.engine.metrics.messagesIn += messages.length;
-  for (const message of messages) {
+  const { metrics, options } = ctx.engine;
+  const { maxFailuresPerBatch, maxHandshakesPerBatch } = options.limits;
+  metrics.messagesIn += messages.length;
+  let handshakes = 0;
+  let failures = 0;
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index]!;
+    const repliesBefore = result.replies.length;
     try {
       const handler = META_HANDLERS[message.channel];
-      if (handler) {
+      if (message.channel === META.handshake && ++handshakes > maxHandshakesPerBatch) {
+        metrics.refused('handshakes-per-batch');
+        result.replies.push(
+          failure(message, bayeuxErrors.limitExceeded('handshakes', maxHandshakesPerBatch)),
+        );
+      } else if (handler) {
         // Only an async handler is awaited: /meta/connect, the most frequent message, is sync.
         const pending = handler(ctx, message, result);
         if (pending) await pending;
@@ -57,6 +69,15 @@ export async function processBatch(ctx: BatchContext, messages: readonly Message
       } else await handlePublish(ctx, message as DataMessage, result);
     } catch (error) {
       result.replies.push(failureFor(message, error));
+    } finally {
+      for (let reply = repliesBefore; reply < result.replies.length; reply++)
+        if ((result.replies[reply] as Reply).successful === false) failures++;
+    }
+    if (failures >= maxFailuresPerBatch && index < messages.length - 1) {
+      // The rest is refused with one reply: a batch of bogus messages gets a bounded answer.
+      metrics.refused('failures-per-batch');
+      result.replies.push(unreadableBatchReply(bayeuxErrors.limitExceeded('failures', maxFailuresPerBatch)));
+      break;
     }
   }
   return result;

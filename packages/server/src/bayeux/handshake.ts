@@ -35,6 +35,13 @@ export async function handleHandshake(
   if (!offered.some((type) => options.transports.has(type as ConnectionType))) {
     return fail(bayeuxErrors.unsupportedConnectionType(offered.slice(0, 8)));
   }
+  if (!engine.handshakeRate.take(ctx.source)) {
+    engine.metrics.refused('handshake-rate');
+    return fail(
+      bayeuxErrors.limitExceeded('handshake-rate', options.limits.handshakesPerMinute),
+      'handshake',
+    );
+  }
   if (engine.registry.size >= options.limits.maxConnections) {
     return fail(bayeuxErrors.unavailable('Server unavailable: connection limit reached'), 'handshake');
   }

@@ -14,8 +14,12 @@ import type {
 export interface MemoryBrokerOptions {
   /** Messages of history kept per channel. @defaultValue 100 */
   historySize?: number;
-  /** Milliseconds a message stays in history. @defaultValue 300_000 */
+  /** Milliseconds a message stays in history (evicted on a timer too). @defaultValue 300_000 */
   historyAge?: number;
+  /** Bytes of history kept in all, oldest evicted first. @defaultValue 67_108_864 */
+  historyBytes?: number;
+  /** Channels with history kept. @defaultValue 10_000 */
+  historyChannels?: number;
   /** Time source. @defaultValue Date.now */
   now?: () => number;
 }
@@ -48,17 +52,29 @@ class MemoryPresence implements PresenceStore {
   }
 }
 
+/** The in-memory broker: a {@link Broker} that can also tell how much history it holds. */
+export interface MemoryBroker extends Broker {
+  /** Bytes (as counted against `historyBytes`), channels and messages of history held now. */
+  historySize(): { bytes: number; channels: number; messages: number };
+}
+
 /**
  * Creates the in-memory broker (the default when no `broker` option is given).
  * @example
  * const server = createPushServer({ server: httpServer, broker: createMemoryBroker({ historySize: 500 }) });
  */
-export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
+export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const history = new ChannelHistory({
     maxCount: options.historySize,
     maxAge: options.historyAge,
+    maxBytes: options.historyBytes,
+    maxChannels: options.historyChannels,
     now: options.now,
   });
+  // Age eviction also runs on a timer: a channel nobody publishes to again is reclaimed too.
+  const maxAge = options.historyAge ?? 300_000;
+  const sweeper = setInterval(() => history.sweep(), Math.min(60_000, Math.max(50, maxAge / 4)));
+  sweeper.unref();
   const listeners = new Set<BrokerListener>();
   const presence = new MemoryPresence();
   return {
@@ -79,7 +95,9 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       return history.position(channel);
     },
     async close(): Promise<void> {
+      clearInterval(sweeper);
       listeners.clear();
     },
+    historySize: () => history.size,
   };
 }

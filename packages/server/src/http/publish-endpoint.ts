@@ -9,6 +9,7 @@ import {
   bayeuxErrors,
   formatBayeuxError,
   type HandshakeRequest,
+  jsonTextDepthExceeds,
   type MessageExt,
   ProtocolError,
   parseChannel,
@@ -121,7 +122,14 @@ export async function handlePublishEndpoint(
   }
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(req, engine.options.limits.maxMessageBytes));
+    const text = await readBody(req, engine.options.limits.maxMessageBytes);
+    // Deep data parses fine but overflows every later JSON.stringify (fan-out, history, resume).
+    const { maxDepth } = engine.options.limits;
+    if (jsonTextDepthExceeds(text, maxDepth)) {
+      engine.metrics.refused('too-deep');
+      return fail(res, 400, bayeuxErrors.limitExceeded('depth', maxDepth));
+    }
+    body = JSON.parse(text);
   } catch (error) {
     if (error instanceof ProtocolError) return fail(res, 413, error.bayeux);
     return fail(res, 400, bayeuxErrors.badRequest('body must be JSON {"channel": "/a/b", "data": ...}'));

@@ -48,6 +48,8 @@ export function route(engine: Engine, req: IncomingMessage, res: ServerResponse)
   if (!target || sub === undefined) return false;
   if (applyCors(req, res, engine.options)) return true;
   dispatch(engine, req, res, sub, target.searchParams).catch((error: unknown) => {
+    // A broker that is away is an outage, not a fault of this request.
+    if (!isRetriable(error)) engine.fault(undefined, `${req.method} ${sub || '/'}`, error);
     if (res.headersSent) return res.destroy();
     if (isRetriable(error)) sendRefusal(res, 503, bayeuxErrors.unavailable('Server unavailable: try again'));
     else sendRefusal(res, 500, bayeuxErrors.serverError());

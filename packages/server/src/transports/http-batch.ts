@@ -4,10 +4,11 @@
  * another server process is relayed there (shared sessions, see relay.ts).
  */
 import type { ServerResponse } from 'node:http';
-import type { Message } from '@push/protocol';
+import { bayeuxErrors, type Message } from '@push/protocol';
 import type { BatchContext } from '../bayeux/context.js';
 import { processBatch } from '../bayeux/dispatch.js';
 import type { Delivery } from '../delivery.js';
+import { sendRefusal } from '../http/body.js';
 import type { ConnectResponder } from '../session.js';
 
 /** Writes the final response of a request from replies and deliveries. */
@@ -18,8 +19,9 @@ export async function answerBatch(
   ctx: BatchContext,
   messages: Message[],
   res: ServerResponse,
-  answer: HttpAnswer,
+  unguarded: HttpAnswer,
 ): Promise<void> {
+  const answer = guardAnswer(res, unguarded);
   const relay = ctx.engine.relay;
   const owner = relay ? await relay.ownerOfBatch(messages) : undefined;
   if (relay && owner !== undefined) {
@@ -36,6 +38,23 @@ export async function answerBatch(
   });
   held = await runBatch(ctx, messages, answer);
   if (gone) held?.cancel();
+}
+
+/**
+ * An answer that cannot leave its request hanging: when writing it throws, the client gets a
+ * `500` (or its connection is cut if the head went out), and the error goes on to the caller,
+ * which ends that client's session (see Engine.fault).
+ */
+function guardAnswer(res: ServerResponse, answer: HttpAnswer): HttpAnswer {
+  return (replies, deliveries) => {
+    try {
+      answer(replies, deliveries);
+    } catch (error) {
+      if (res.headersSent) res.destroy();
+      else sendRefusal(res, 500, bayeuxErrors.serverError());
+      throw error;
+    }
+  };
 }
 
 /** A connect held by {@link runBatch}: how long at most, and how to forget it. */

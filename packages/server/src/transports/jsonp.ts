@@ -3,8 +3,9 @@
  * `/**\/callback([...]);`. Off unless enabled in `transports`; callback names are validated.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bayeuxErrors, decodeBatch, encodeJsonp, isValidCallbackName, ProtocolError } from '@push/protocol';
+import { bayeuxErrors, encodeJsonp, isValidCallbackName, ProtocolError } from '@push/protocol';
 import { unreadableBatchReply } from '../bayeux/dispatch.js';
+import { readBatch } from '../bayeux/read-batch.js';
 import type { Engine } from '../engine.js';
 import { send, sendRefusal } from '../http/body.js';
 import { answerBatch } from './http-batch.js';
@@ -27,17 +28,9 @@ export async function handleJsonp(
     return;
   }
   res.setHeader('x-content-type-options', 'nosniff');
-  const max = engine.options.limits.maxMessageBytes;
-  const text = query.get('message') ?? '';
-  let messages: ReturnType<typeof decodeBatch>;
-  try {
-    if (Buffer.byteLength(text) > max)
-      throw new ProtocolError('too-large', 'message too large', bayeuxErrors.tooLarge(max));
-    messages = decodeBatch(text, { maxLength: max });
-  } catch (error) {
-    if (!(error instanceof ProtocolError)) throw error;
-    engine.metrics.messagesIn++;
-    send(res, 200, JS, encodeJsonp(callback, [unreadableBatchReply(error.bayeux)]));
+  const messages = readBatch(engine, query.get('message') ?? '');
+  if (messages instanceof ProtocolError) {
+    send(res, 200, JS, encodeJsonp(callback, [unreadableBatchReply(messages.bayeux)]));
     return;
   }
   const request = {
@@ -46,7 +39,7 @@ export async function handleJsonp(
     transport: 'callback-polling' as const,
   };
   await answerBatch(
-    { engine, transport: 'callback-polling', request },
+    { engine, transport: 'callback-polling', request, source: engine.options.sourceOf(request) },
     messages,
     res,
     (replies, deliveries) => {

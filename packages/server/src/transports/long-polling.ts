@@ -1,6 +1,7 @@
 /** `long-polling`: `POST {path}` (or any path under it) with a JSON batch; connects are held. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeBatch, ProtocolError } from '@push/protocol';
+import { ProtocolError } from '@push/protocol';
+import { readBatch } from '../bayeux/read-batch.js';
 import { encodeMixedBatch } from '../delivery.js';
 import type { Engine } from '../engine.js';
 import { batchText, readBody, sendJson, sendRefusal } from '../http/body.js';
@@ -11,16 +12,18 @@ export async function handleLongPolling(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const max = engine.options.limits.maxMessageBytes;
-  let messages: ReturnType<typeof decodeBatch>;
+  let body: string;
   try {
-    const body = await readBody(req, max);
-    messages = decodeBatch(batchText(req, body), { maxLength: max });
+    body = await readBody(req, engine.options.limits.maxMessageBytes);
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
     engine.metrics.messagesIn++;
-    const status = error.code === 'too-large' ? 413 : 400;
-    sendRefusal(res, status, error.bayeux);
+    sendRefusal(res, 413, error.bayeux);
+    return;
+  }
+  const messages = readBatch(engine, batchText(req, body));
+  if (messages instanceof ProtocolError) {
+    sendRefusal(res, messages.code === 'too-large' ? 413 : 400, messages.bayeux);
     return;
   }
   const request = {
@@ -28,7 +31,12 @@ export async function handleLongPolling(
     remoteAddress: req.socket.remoteAddress,
     transport: 'long-polling' as const,
   };
-  await answerBatch({ engine, transport: 'long-polling', request }, messages, res, (replies, deliveries) => {
-    sendJson(res, 200, encodeMixedBatch(replies, deliveries));
-  });
+  await answerBatch(
+    { engine, transport: 'long-polling', request, source: engine.options.sourceOf(request) },
+    messages,
+    res,
+    (replies, deliveries) => {
+      sendJson(res, 200, encodeMixedBatch(replies, deliveries));
+    },
+  );
 }

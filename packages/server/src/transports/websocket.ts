@@ -5,10 +5,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { bayeuxErrors, decodeBatch, type Message, ProtocolError } from '@push/protocol';
+import { bayeuxErrors, type Message, ProtocolError } from '@push/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { processBatch, unreadableBatchReply } from '../bayeux/dispatch.js';
+import { readBatch } from '../bayeux/read-batch.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import type { Deadline, DeadlineTarget } from '../deadlines.js';
 import { type Delivery, encodeMixedBatch, wsRunFrameOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
 import { originRefusal } from '../http/origin.js';
@@ -30,8 +32,18 @@ function terminate(this: WebSocket): void {
   this.terminate();
 }
 
+/** What a {@link WebSocketConnection} needs from its transport (one object shared by every socket). */
+interface SocketPolicy {
+  readonly clock: Clock;
+  readonly maxBufferedBytes: number;
+  /** Milliseconds a socket may stay over `maxBufferedBytes` before it is cut. */
+  readonly writeTimeout: number;
+  /** Counts a limit hit on one socket (metrics). */
+  limitHit(limit: 'handshake-timeout' | 'write-timeout'): void;
+}
+
 /** A WebSocket as a session connection. Never waits on the socket: it checks `bufferedAmount`. */
-export class WebSocketConnection implements Connection, ConnectResponder {
+export class WebSocketConnection implements Connection, ConnectResponder, DeadlineTarget {
   readonly type = 'websocket' as const;
   session: Session | undefined;
   /** A `/meta/connect` of this socket is held by its session (answered through answerConnect). */
@@ -39,28 +51,62 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   /** Batches of one socket run in order: the last one queued, and how many are unfinished. */
   chain: Promise<void> | undefined;
   running = 0;
+  /** Reading is paused: too many batches pending, or the client does not read its replies. */
+  paused = false;
+  /** Closes the socket if it has no session by then (`limits.handshakeTimeout`). */
+  handshakeDeadline: Deadline | undefined;
   private drainTimer: TimerHandle | undefined;
+  private unblockWaiters: Array<() => void> | undefined;
+  private blockedSince = 0;
 
   constructor(
     readonly ws: WebSocket,
     /** The upgrade request as the `authenticate` hook sees it. */
     readonly request: RequestInfo,
-    private readonly clock: Clock,
-    private readonly maxBufferedBytes: number,
+    /** Who opened it, as `sourceOf` names them (computed once: per-source limits count on it). */
+    readonly source: string,
+    private readonly policy: SocketPolicy,
   ) {}
 
   isBlocked(): boolean {
-    return this.ws.bufferedAmount > this.maxBufferedBytes;
+    return this.ws.bufferedAmount > this.policy.maxBufferedBytes;
   }
 
   onceUnblocked(callback: () => void): void {
-    // ws has no drain event on the WebSocket itself: poll the buffered amount while blocked.
-    const check = () => {
-      this.drainTimer = undefined;
-      if (this.ws.readyState !== WebSocket.OPEN || !this.isBlocked()) callback();
-      else this.drainTimer = this.clock.setTimeout(check, 20);
-    };
-    if (this.drainTimer === undefined) this.drainTimer = this.clock.setTimeout(check, 20);
+    if (this.unblockWaiters) {
+      this.unblockWaiters.push(callback);
+      return;
+    }
+    this.unblockWaiters = [callback];
+    this.blockedSince = this.policy.clock.now();
+    this.drainTimer = this.policy.clock.setTimeout(this.checkDrained, 20);
+  }
+
+  /** ws has no drain event on the WebSocket itself: poll the buffered amount while blocked. */
+  private readonly checkDrained = (): void => {
+    this.drainTimer = undefined;
+    const { clock, writeTimeout } = this.policy;
+    if (this.ws.readyState === WebSocket.OPEN && this.isBlocked()) {
+      if (clock.now() - this.blockedSince <= writeTimeout) {
+        this.drainTimer = clock.setTimeout(this.checkDrained, 20);
+        return;
+      }
+      // The client has not read for writeTimeout: it is not coming back for what it asked.
+      this.policy.limitHit('write-timeout');
+      this.ws.terminate();
+    }
+    const waiters = this.unblockWaiters ?? [];
+    this.unblockWaiters = undefined;
+    for (const waiter of waiters) waiter();
+  };
+
+  /** The handshake deadline: a socket that never got a session is closed (it holds a slot). */
+  onDeadline(): void {
+    this.handshakeDeadline = undefined;
+    if (this.session || this.ws.readyState !== WebSocket.OPEN) return;
+    this.policy.limitHit('handshake-timeout');
+    // No closing handshake: a client that never spoke would not answer one either.
+    this.ws.terminate();
   }
 
   write(deliveries: readonly Delivery[]): void {
@@ -74,7 +120,16 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   }
 
   writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeMixedBatch(replies, deliveries));
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    let frame: string;
+    try {
+      frame = encodeMixedBatch(replies, deliveries);
+    } catch (error) {
+      // Nothing half-written: close this socket (1011) and let the caller end the session.
+      this.ws.close(1011, 'server error');
+      throw error;
+    }
+    this.ws.send(frame);
   }
 
   sendError(error: string): void {
@@ -82,16 +137,17 @@ export class WebSocketConnection implements Connection, ConnectResponder {
   }
 
   close(): void {
-    this.stopDrainTimer();
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    // A socket that does not read would never finish the closing handshake: cut it.
-    if (this.isBlocked()) this.ws.terminate();
-    else this.ws.close(1000, 'session ended');
+    if (this.ws.readyState === WebSocket.CLOSED || this.ws.readyState === WebSocket.CLOSING) return;
+    // Not terminate(), even when blocked: what was written before (a final 429 notice) still goes
+    // out to a client that is only slow; ws cuts a socket whose closing handshake never completes
+    // after its closeTimeout (30 s), so one that never reads is still bounded.
+    this.ws.close(1000, 'session ended');
   }
 
   stopDrainTimer(): void {
-    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
+    if (this.drainTimer !== undefined) this.policy.clock.clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
+    this.unblockWaiters = undefined;
   }
 }
 
@@ -107,8 +163,18 @@ export class WebSocketTransport {
   private readonly onMessage: (this: WebSocket, data: RawData) => void;
   private readonly onClose: (this: WebSocket) => void;
 
+  private readonly policy: SocketPolicy;
+  private readonly maxPending: number;
+
   constructor(private readonly engine: Engine) {
-    const { maxMessageBytes } = engine.options.limits;
+    const { maxMessageBytes, maxBufferedBytes, writeTimeout, maxPendingBatches } = engine.options.limits;
+    this.maxPending = maxPendingBatches;
+    this.policy = {
+      clock: engine.options.clock,
+      maxBufferedBytes,
+      writeTimeout,
+      limitHit: (limit) => engine.metrics.refused(limit),
+    };
     // Frames up to 4x the limit are read and refused with a Bayeux 413; larger ones close the socket (1009).
     this.wss = new WebSocketServer({
       noServer: true,
@@ -164,7 +230,13 @@ export class WebSocketTransport {
     const request: RequestInfo = options.authenticate
       ? { headers: req.headers, remoteAddress: req.socket.remoteAddress, transport: 'websocket' }
       : NO_REQUEST;
-    const connection = new WebSocketConnection(ws, request, options.clock, options.limits.maxBufferedBytes);
+    const source = options.sourceOf({
+      headers: req.headers,
+      remoteAddress: req.socket.remoteAddress,
+      transport: 'websocket',
+    });
+    const connection = new WebSocketConnection(ws, request, source, this.policy);
+    connection.handshakeDeadline = this.engine.deadlines.add(options.limits.handshakeTimeout, connection);
     this.connections.set(ws, connection);
     ws.on('message', this.onMessage);
     ws.on('error', terminate);
@@ -175,6 +247,8 @@ export class WebSocketTransport {
   private enqueue(connection: WebSocketConnection, data: RawData): void {
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
     connection.running++;
+    if (!connection.paused && (connection.running >= this.maxPending || connection.isBlocked()))
+      this.pauseReading(connection);
     // Most frames find the socket idle: they run at once, with no promise chain to build.
     connection.chain = connection.chain
       ? connection.chain.then(() => this.runBatch(connection, text))
@@ -185,14 +259,38 @@ export class WebSocketTransport {
   private async runBatch(connection: WebSocketConnection, text: string): Promise<void> {
     try {
       await this.onBatch(connection, text);
-    } catch {
+    } catch (error) {
+      this.engine.fault(connection.session, 'websocket batch', error);
       connection.sendError(bayeuxErrors.serverError());
     }
     if (--connection.running === 0) connection.chain = undefined;
+    if (connection.paused) this.maybeResume(connection);
+  }
+
+  /**
+   * Stops reading a socket whose client sends faster than it reads: its pending batches and
+   * unread replies can then grow no further (TCP pushes back on the client).
+   */
+  private pauseReading(connection: WebSocketConnection): void {
+    connection.paused = true;
+    connection.ws.pause();
+    this.engine.metrics.refused('pending-batches');
+  }
+
+  private maybeResume(connection: WebSocketConnection): void {
+    if (connection.running >= this.maxPending || connection.ws.readyState !== WebSocket.OPEN) return;
+    if (connection.isBlocked()) {
+      connection.onceUnblocked(() => this.maybeResume(connection));
+      return;
+    }
+    connection.paused = false;
+    connection.ws.resume();
   }
 
   private closed(connection: WebSocketConnection): void {
     connection.stopDrainTimer();
+    if (connection.handshakeDeadline) this.engine.deadlines.cancel(connection.handshakeDeadline);
+    connection.handshakeDeadline = undefined;
     const session = connection.session;
     if (!session) return;
     session.detach(connection);
@@ -201,20 +299,13 @@ export class WebSocketTransport {
 
   private async onBatch(connection: WebSocketConnection, text: string): Promise<void> {
     const { engine } = this;
-    const max = engine.options.limits.maxMessageBytes;
-    let messages: Message[];
-    try {
-      if (Buffer.byteLength(text) > max)
-        throw new ProtocolError('too-large', 'frame too large', bayeuxErrors.tooLarge(max));
-      messages = decodeBatch(text, { maxLength: max });
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      engine.metrics.messagesIn++;
-      connection.sendError(error.bayeux);
+    const messages = readBatch(engine, text);
+    if (messages instanceof ProtocolError) {
+      connection.sendError(messages.bayeux);
       return;
     }
     const result = await processBatch(
-      { engine, transport: 'websocket', request: connection.request },
+      { engine, transport: 'websocket', request: connection.request, source: connection.source },
       messages,
     );
     const session = result.session;
