@@ -236,13 +236,23 @@ export class Engine implements SessionHost {
     const seq = ++this.fanoutSeq;
     const gate = this.gate;
     let delivery: ReturnType<typeof createDelivery> | undefined;
-    this.index.forEachMatch(message.channel, (session) => {
-      if (session.lastFanout === seq) return;
-      session.lastFanout = seq;
-      delivery ??= createDelivery(message);
-      if (gate === undefined) session.deliver(delivery);
-      else gate.deliver(session, delivery);
-    });
+    try {
+      this.index.forEachMatch(message.channel, (session) => {
+        if (session.lastFanout === seq) return;
+        session.lastFanout = seq;
+        // Serialized once; a message that cannot be serialized throws here, out of the loop.
+        delivery ??= createDelivery(message);
+        try {
+          if (gate === undefined) session.deliver(delivery);
+          else gate.deliver(session, delivery);
+        } catch (error) {
+          this.fault(session, 'delivery', error);
+        }
+      });
+    } catch (error) {
+      // Only this message is lost (a broker handed over data JSON cannot encode); fan-out goes on.
+      this.fault(undefined, `fan-out of ${message.channel}`, error);
+    }
   }
 
   async close(): Promise<void> {
