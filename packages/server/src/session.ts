@@ -259,7 +259,10 @@ export class Session implements DeadlineTarget {
     this.unhold();
     this.touch();
     if (override) {
-      respond.answerConnect([override], []);
+      // The client matches the answer to its connect by id (long-polling clients ignore others).
+      const answer =
+        reply.id === undefined || override.id !== undefined ? override : { ...override, id: reply.id };
+      respond.answerConnect([answer], []);
       return;
     }
     const connection = this.connection;

@@ -7,6 +7,7 @@ import type { Reply } from '@push/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { PushServerOptions } from '../src/index.js';
+import type { PushLogEntry } from '../src/options.js';
 import { handshake, handshakeMessage, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
@@ -87,6 +88,24 @@ describe('CORS without an origins list', () => {
     });
     expect(response.headers.get('access-control-allow-origin')).toBe(APP);
     expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+});
+
+describe('an authenticate hook without an origins list', () => {
+  it('is warned about once, through the logger, when the server is created', async () => {
+    const entries: PushLogEntry[] = [];
+    const logger = { warn: (entry: PushLogEntry) => entries.push(entry) };
+    server = await startServer({ authenticate: () => ({}), logger });
+    await handshake(server.url);
+    await handshake(server.url);
+    expect(entries.map((entry) => entry.code)).toEqual(['insecure-origins']);
+    expect(entries[0]!.message).toContain('set origins');
+    await server.close();
+    entries.length = 0;
+    server = await startServer({ authenticate: () => ({}), origins: [APP], logger });
+    await server.close();
+    server = await startServer({ logger });
+    expect(entries).toEqual([]);
   });
 });
 

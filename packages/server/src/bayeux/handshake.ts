@@ -7,6 +7,7 @@ import {
   type MessageExt,
   type Reply,
 } from '@push/protocol';
+import { credentialsExpired } from '../credentials.js';
 import type { PushIdentity } from '../options.js';
 import { connectAdvice } from './connect.js';
 import { type BatchContext, type BatchResult, failure, replyTo } from './context.js';
@@ -57,6 +58,9 @@ export async function handleHandshake(
     }
   }
   if (!identity) return fail(bayeuxErrors.unauthenticated());
+  // Credentials that are over already would open a session that ends at the next sweep.
+  if (credentialsExpired(identity, options.clock.now()))
+    return fail(bayeuxErrors.unauthenticated('Token expired'));
 
   const session = engine.createSession(identity);
   await engine.shareSession(session);
