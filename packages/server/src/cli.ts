@@ -4,8 +4,9 @@
  */
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import type { ConnectionType } from '@push/protocol';
+import { type ConnectionType, DEFAULT_ORDER } from '@push/protocol';
 import type { Broker } from './broker/types.js';
+import { messageOf } from './errors.js';
 import { createPushServer } from './server.js';
 
 const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY | --open-publish] [--jsonp]
@@ -28,7 +29,7 @@ async function loadRedisBroker(url: string): Promise<Broker> {
     module = (await import(specifier)) as typeof module;
   } catch (error) {
     throw new Error(
-      `--redis needs the @push/redis package, which could not be loaded (${(error as Error).message}). Install it: npm install @push/redis`,
+      `--redis needs the @push/redis package, which could not be loaded (${messageOf(error)}). Install it: npm install @push/redis`,
     );
   }
   if (typeof module.createRedisBroker !== 'function') {
@@ -66,9 +67,10 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   if (values['open-publish'] && publishKey !== undefined)
     throw new Error('--open-publish and --publish-key (or PUSH_PUBLISH_KEY) exclude each other: pick one');
   const broker = values.redis ? await loadRedisBroker(values.redis) : undefined;
-  const transports: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
-  if (values.jsonp) transports.push('callback-polling');
-  const http = createServer();
+  const transports: ConnectionType[] = values.jsonp ? [...DEFAULT_ORDER, 'callback-polling'] : [...DEFAULT_ORDER];
+  // Slowloris: a request must bring its headers within 10 s and its body within 30 s, checked
+  // every second (held connects and streams are responses, not requests: these do not cut them).
+  const http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 });
   // Idle keep-alive sockets stay open longer than a load balancer's idle timeout (often 60 s), so
   // the balancer closes them first, and a client never reuses a socket the server is closing.
   http.keepAliveTimeout = 65_000;
@@ -125,7 +127,7 @@ if (isEntry) {
       process.once('SIGTERM', shutdown);
     },
     (error: unknown) => {
-      process.stderr.write(`push-server: ${(error as Error).message}\n\n${USAGE}`);
+      process.stderr.write(`push-server: ${messageOf(error)}\n\n${USAGE}`);
       process.exit(1);
     },
   );
