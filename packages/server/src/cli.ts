@@ -67,10 +67,16 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   if (values['open-publish'] && publishKey !== undefined)
     throw new Error('--open-publish and --publish-key (or PUSH_PUBLISH_KEY) exclude each other: pick one');
   const broker = values.redis ? await loadRedisBroker(values.redis) : undefined;
-  const transports: ConnectionType[] = values.jsonp ? [...DEFAULT_ORDER, 'callback-polling'] : [...DEFAULT_ORDER];
+  const transports: ConnectionType[] = values.jsonp
+    ? [...DEFAULT_ORDER, 'callback-polling']
+    : [...DEFAULT_ORDER];
   // Slowloris: a request must bring its headers within 10 s and its body within 30 s, checked
   // every second (held connects and streams are responses, not requests: these do not cut them).
-  const http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 });
+  const http = createServer({
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    connectionsCheckingInterval: 1_000,
+  });
   // Idle keep-alive sockets stay open longer than a load balancer's idle timeout (often 60 s), so
   // the balancer closes them first, and a client never reuses a socket the server is closing.
   http.keepAliveTimeout = 65_000;

@@ -16,6 +16,7 @@ import type { Broker, BrokerMessage, BrokerPublishInput } from './broker/types.j
 import { endExpiredSession } from './credentials.js';
 import { Deadlines, type DeadlineTarget } from './deadlines.js';
 import { createDelivery } from './delivery.js';
+import { messageOf } from './errors.js';
 import type { PushServerEvents } from './events.js';
 import { ServerMetrics } from './metrics.js';
 import type { PushIdentity, ResolvedOptions } from './options.js';
@@ -191,7 +192,7 @@ export class Engine implements SessionHost {
     this.metrics.faults++;
     this.options.logger?.warn({
       code: 'fault',
-      message: `${where}: ${error instanceof Error ? error.message : String(error)}`,
+      message: `${where}: ${messageOf(error)}`,
       ...(session ? { clientId: session.id } : {}),
       error,
     });

@@ -5,8 +5,8 @@
  *
  * Every method is async-friendly: a Redis implementation returns promises, the memory broker
  * resolves at once. A method that fails for a passing reason (the store is unreachable) should
- * reject with an error whose `retriable` is `true`: the client then gets `503` with advice to
- * retry instead of `500`.
+ * reject with an error whose `retriable` is `true` (the contract of `isRetriable` in errors.ts):
+ * the client then gets `503` with advice to retry instead of `500`.
  */
 import type { PresenceMember, StreamPosition } from '@push/protocol';
 
