@@ -1,7 +1,7 @@
 /** Options of `createPushServer` and their defaults. */
 import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { ConnectionType, HandshakeRequest } from '@push/protocol';
+import { type ConnectionType, DEFAULT_ORDER, type HandshakeRequest, TRANSPORTS } from '@push/protocol';
 import type { Broker } from './broker/types.js';
 import { type Clock, systemClock } from './clock.js';
 import { PushServerError } from './errors.js';
@@ -138,7 +138,8 @@ export interface PushServerOptions {
   history?: { maxCount?: number; maxAge?: number; maxBytes?: number; maxChannels?: number };
   /**
    * Connection types offered in the handshake.
-   * @defaultValue ['websocket', 'eventsource', 'long-polling', 'iframe'] (`callback-polling` is off)
+   * @defaultValue `DEFAULT_ORDER` of `@push/protocol` (WebSocket, SSE, long-polling, iframe);
+   * `callback-polling` (JSONP) is off unless listed
    */
   transports?: ConnectionType[];
   /** Milliseconds a `/meta/connect` is held (advice.timeout). @defaultValue 30_000 */
@@ -251,8 +252,6 @@ function guardedSourceOf(hook: PushServerOptions['sourceOf']): (request: Request
   };
 }
 
-const DEFAULT_TRANSPORTS: ConnectionType[] = ['websocket', 'eventsource', 'long-polling', 'iframe'];
-
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -291,9 +290,16 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
       `Option path must start with "/" and hold no query, got ${options.path}`,
     );
   }
-  const transportList = [...(options.transports ?? DEFAULT_TRANSPORTS)];
+  const transportList = [...(options.transports ?? DEFAULT_ORDER)];
   if (transportList.length === 0)
     throw new PushServerError('invalid-option', 'Option transports must name at least one transport');
+  const unknown = transportList.find((type) => !Object.hasOwn(TRANSPORTS, type));
+  if (unknown !== undefined) {
+    throw new PushServerError(
+      'invalid-option',
+      `Option transports: unknown connection type ${JSON.stringify(unknown)}; use ${Object.keys(TRANSPORTS).join(', ')}`,
+    );
+  }
   const origins = options.origins;
   const isOriginAllowed =
     origins === undefined

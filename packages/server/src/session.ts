@@ -2,7 +2,7 @@
  * One Bayeux client session: its subscriptions, its bounded queue, the connection or held
  * `/meta/connect` its messages go out on, and the ack extension's batches.
  */
-import type { ConnectionType, Message, Reply } from '@push/protocol';
+import { type ConnectionType, type Message, type Reply, TRANSPORTS } from '@push/protocol';
 import type { Clock } from './clock.js';
 import type { Deadline, Deadlines, DeadlineTarget } from './deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -334,8 +334,12 @@ export class Session implements DeadlineTarget {
     return this.ackBook;
   }
 
+  /**
+   * Deliveries go out on the connection as they happen, except on a duplex one (WebSocket) with
+   * the ack extension: there they ride only on `/meta/connect` replies, which number the batches.
+   */
   private isEager(connection: Connection): boolean {
-    return !(this.ackEnabled && connection.type === 'websocket');
+    return !(this.ackEnabled && TRANSPORTS[connection.type].duplex);
   }
 
   private completeConnectReply(reply: Reply, deliveries: Delivery[]): Reply {

@@ -5,11 +5,9 @@ import {
   type ConnectionType,
   type ConnectRequest,
   type Reply,
+  TRANSPORTS,
 } from '@push/protocol';
 import { type BatchContext, type BatchResult, failure, sessionFor } from './context.js';
-
-/** Connection types whose downstream is a stream: their connect POST is answered at once. */
-const STREAMED: ReadonlySet<string> = new Set(['eventsource', 'iframe']);
 
 /** The three advices a server gives, built once per server: every held connect shares one. */
 const advices = new WeakMap<object, Record<'streamed' | 'polling' | 'held', Readonly<Advice>>>();
@@ -26,8 +24,10 @@ export function connectAdvice(ctx: BatchContext, type: ConnectionType): Readonly
     };
     advices.set(options, byKind);
   }
-  if (STREAMED.has(type)) return byKind.streamed;
-  if (options.pollingInterval !== undefined && type !== 'websocket') return byKind.polling;
+  // A stream carries deliveries as they happen: its connect is answered at once.
+  const { streamed, duplex } = TRANSPORTS[type];
+  if (streamed) return byKind.streamed;
+  if (options.pollingInterval !== undefined && !duplex) return byKind.polling;
   return byKind.held;
 }
 
