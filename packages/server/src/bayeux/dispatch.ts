@@ -17,6 +17,7 @@ import { type BatchContext, type BatchResult, failure } from './context.js';
 import { handleDisconnect } from './disconnect.js';
 import { handleHandshake } from './handshake.js';
 import { handlePublish } from './publish.js';
+import { faultRefusal, unreadableBatchReply } from './refusals.js';
 import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 
@@ -85,27 +86,13 @@ export async function processBatch(ctx: BatchContext, messages: readonly Message
 
 /**
  * The failed reply to a message whose handling threw: `503` with advice to retry for a passing
- * failure (a broker error with `retriable: true`, e.g. Redis unreachable), else `500`.
+ * failure (see {@link faultRefusal}), else `500`.
  */
-export function failureFor(message: Message, error: unknown): ReturnType<typeof failure> {
-  if (isRetriable(error))
-    return failure(message, bayeuxErrors.unavailable('Server unavailable: try again'), RETRY_SOON);
-  return failure(message, bayeuxErrors.serverError());
-}
-
-/** True for errors that say trying again later may succeed (`retriable: true`, as RedisBrokerError). */
-export function isRetriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+function failureFor(message: Message, error: unknown): Reply {
+  const refused = faultRefusal(error);
+  return refused.status === 503
+    ? failure(message, refused.error, RETRY_SOON)
+    : failure(message, refused.error);
 }
 
 const RETRY_SOON = Object.freeze({ reconnect: 'retry', interval: 1000 } as const);
-
-/** The reply to a batch the server could not read at all (bad JSON, not an array, too large). */
-export function unreadableBatchReply(error: string): Message {
-  return {
-    channel: '/meta/unsuccessful',
-    successful: false,
-    error,
-    advice: { reconnect: 'retry', interval: 0 },
-  };
-}

@@ -1,7 +1,10 @@
-/** Reading request bodies with a byte limit, and writing JSON responses. */
+/**
+ * Bytes in and out of HTTP: reading request bodies with a byte limit, writing responses. What the
+ * bodies say (Bayeux refusals) is built in `bayeux/refusals.ts`.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { bayeuxErrors, ProtocolError } from '@push/protocol';
-import { unreadableBatchReply } from '../bayeux/dispatch.js';
 
 /**
  * Reads the whole body as UTF-8, rejecting with a `too-large` ProtocolError past `maxBytes`
@@ -71,7 +74,12 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
   send(res, status, 'application/json; charset=utf-8', body);
 }
 
-/** Answers a request the server could not serve with one `/meta/unsuccessful` reply carrying `error`. */
-export function sendRefusal(res: ServerResponse, status: number, error: string): void {
-  sendJson(res, status, JSON.stringify([unreadableBatchReply(error)]));
+/**
+ * Answers an upgrade request on its raw socket (it never became a WebSocket) with `status` (e.g.
+ * `403 Forbidden`) and a JSON body, then closes it.
+ */
+export function endSocketWithJson(socket: Duplex, status: string, body: string): void {
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,11 +1,18 @@
 /**
- * Routes every request under the server's path prefix to its transport or endpoint:
+ * Routes every request under the server's path prefix to its endpoint or transport:
  *
  * | request | goes to |
  * |---|---|
+ * | any, from a site not on the `origins` list | `403` (origin.ts) |
  * | `OPTIONS {path}/**` | CORS preflight |
  * | `GET {path}/metrics` | Prometheus metrics |
  * | `POST {path}/publish` | HTTP publish |
+ * | anything else | the first of {@link HTTP_TRANSPORTS} whose `matches` is true |
+ *
+ * The transports, in the order they are asked:
+ *
+ * | request | transport |
+ * |---|---|
  * | `GET {path}/iframe?clientId=&callback=` | forever-iframe stream |
  * | `GET {path}/{clientId}` + `Accept: text/event-stream` | SSE stream |
  * | `GET {path}?message=&jsonp=` | callback-polling |
@@ -13,16 +20,25 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bayeuxErrors } from '@push/protocol';
-import { isRetriable } from '../bayeux/dispatch.js';
+import { faultRefusal, refusalJson } from '../bayeux/refusals.js';
 import type { Engine } from '../engine.js';
-import { handleEventSource, wantsEventStream } from '../transports/eventsource.js';
-import { handleIframe } from '../transports/iframe.js';
-import { handleJsonp } from '../transports/jsonp.js';
-import { handleLongPolling } from '../transports/long-polling.js';
-import { sendRefusal } from './body.js';
+import { isRetriable } from '../errors.js';
+import { eventSource } from '../transports/eventsource.js';
+import type { HttpTransport } from '../transports/http-transport.js';
+import { iframe } from '../transports/iframe.js';
+import { jsonp } from '../transports/jsonp.js';
+import { longPolling } from '../transports/long-polling.js';
+import { sendJson } from './body.js';
 import { applyCors } from './cors.js';
 import { handleMetricsEndpoint } from './metrics-endpoint.js';
+import { originRefusal } from './origin.js';
 import { handlePublishEndpoint } from './publish-endpoint.js';
+
+/**
+ * The HTTP transports, in the order their `matches` is asked (first match serves). To add one,
+ * write its module (see transports/http-transport.ts) and list it here.
+ */
+const HTTP_TRANSPORTS: readonly HttpTransport[] = [iframe, eventSource, jsonp, longPolling];
 
 /** The part of `url` under `prefix` ('' or '/...'), or undefined when `url` is not under it. */
 export function subPath(prefix: string, pathname: string): string | undefined {
@@ -46,13 +62,19 @@ export function route(engine: Engine, req: IncomingMessage, res: ServerResponse)
   const target = parseTarget((req as { originalUrl?: string }).originalUrl ?? req.url);
   const sub = target && subPath(engine.options.path, target.pathname);
   if (!target || sub === undefined) return false;
+  // With an `origins` list, a site not on it is refused, with or without an Origin header.
+  const originError = originRefusal(req.headers, engine.options);
+  if (originError !== undefined) {
+    sendJson(res, 403, refusalJson(originError));
+    return true;
+  }
   if (applyCors(req, res, engine.options)) return true;
   dispatch(engine, req, res, sub, target.searchParams).catch((error: unknown) => {
     // A broker that is away is an outage, not a fault of this request.
     if (!isRetriable(error)) engine.fault(undefined, `${req.method} ${sub || '/'}`, error);
     if (res.headersSent) return res.destroy();
-    if (isRetriable(error)) sendRefusal(res, 503, bayeuxErrors.unavailable('Server unavailable: try again'));
-    else sendRefusal(res, 500, bayeuxErrors.serverError());
+    const refused = faultRefusal(error);
+    sendJson(res, refused.status, refusalJson(refused.error));
   });
   return true;
 }
@@ -65,26 +87,21 @@ async function dispatch(
   query: URLSearchParams,
 ): Promise<void> {
   const method = req.method ?? 'GET';
-  if (method === 'POST') {
-    if (sub === '/publish') return handlePublishEndpoint(engine, req, res);
-    return handleLongPolling(engine, req, res);
-  }
-  if (method !== 'GET' && method !== 'HEAD') {
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
     res.setHeader('allow', 'GET, POST, OPTIONS');
-    return sendRefusal(res, 405, bayeuxErrors.badRequest(`method ${method} not allowed`));
+    return sendJson(res, 405, refusalJson(bayeuxErrors.badRequest(`method ${method} not allowed`)));
   }
-  if (sub === '/metrics') return handleMetricsEndpoint(engine, res);
-  if (sub === '/iframe') return handleIframe(engine, req, res, query);
-  if (wantsEventStream(req)) {
-    const clientId = sub.length > 1 && !sub.includes('/', 1) ? sub.slice(1) : (query.get('clientId') ?? '');
-    return handleEventSource(engine, req, res, clientId);
-  }
-  if (query.has('message')) return handleJsonp(engine, req, res, query);
-  sendRefusal(
+  if (method === 'POST' && sub === '/publish') return handlePublishEndpoint(engine, req, res);
+  if (method !== 'POST' && sub === '/metrics') return handleMetricsEndpoint(engine, res);
+  const transport = HTTP_TRANSPORTS.find((candidate) => candidate.matches(req, sub, query));
+  if (transport) return transport.handle(engine, req, res, sub, query);
+  sendJson(
     res,
     400,
-    bayeuxErrors.badRequest(
-      'use POST with a JSON batch, a WebSocket upgrade, GET {path}/{clientId} with Accept: text/event-stream, or GET {path}/iframe?clientId=&callback=',
+    refusalJson(
+      bayeuxErrors.badRequest(
+        'use POST with a JSON batch, a WebSocket upgrade, GET {path}/{clientId} with Accept: text/event-stream, or GET {path}/iframe?clientId=&callback=',
+      ),
     ),
   );
 }

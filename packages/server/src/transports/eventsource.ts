@@ -6,9 +6,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bayeuxErrors, encodeSseComment, encodeSseEvent, encodeSsePadding } from '@push/protocol';
+import { streamRefusal } from '../bayeux/refusals.js';
 import { encodeMixedBatch, sseRunOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
-import { attachStream, type StreamFraming, streamRefusal } from './http-stream.js';
+import { attachStream, type StreamFraming } from './http-stream.js';
+import { type HttpTransport, isGet } from './http-transport.js';
 
 const framing: StreamFraming = {
   deliveries: sseRunOf,
@@ -16,12 +18,20 @@ const framing: StreamFraming = {
   heartbeat: () => encodeSseComment('heartbeat'),
 };
 
-/** True when `req` asks for an event stream. */
-export function wantsEventStream(req: IncomingMessage): boolean {
-  return (req.headers.accept ?? '').includes('text/event-stream');
-}
+/**
+ * A GET that accepts an event stream. The clientId is the one path segment under `{path}`
+ * (Faye), else the `clientId` query parameter.
+ */
+export const eventSource: HttpTransport = {
+  type: 'eventsource',
+  matches: (req) => isGet(req) && (req.headers.accept ?? '').includes('text/event-stream'),
+  handle: (engine, req, res, sub, query) => {
+    const clientId = sub.length > 1 && !sub.includes('/', 1) ? sub.slice(1) : (query.get('clientId') ?? '');
+    return handleEventSource(engine, req, res, clientId);
+  },
+};
 
-export async function handleEventSource(
+async function handleEventSource(
   engine: Engine,
   req: IncomingMessage,
   res: ServerResponse,
@@ -34,6 +44,7 @@ export async function handleEventSource(
     'x-accel-buffering': 'no',
   });
   res.write(encodeSsePadding());
+  // Refused inside the stream: an EventSource cannot read the body of an error response.
   const fail = (error: string) => res.end(framing.batch([streamRefusal(error)], []));
   if (!engine.options.transports.has('eventsource')) {
     fail(bayeuxErrors.unsupportedConnectionType(['eventsource']));

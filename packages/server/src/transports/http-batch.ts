@@ -3,24 +3,33 @@
  * messages) or hold the response for a `/meta/connect`. A batch for a session that lives on
  * another server process is relayed there (shared sessions, see relay.ts).
  */
-import type { ServerResponse } from 'node:http';
-import { bayeuxErrors, type Message } from '@push/protocol';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bayeuxErrors, type ConnectionType, type Message } from '@push/protocol';
 import type { BatchContext } from '../bayeux/context.js';
 import { processBatch } from '../bayeux/dispatch.js';
+import { refusalJson } from '../bayeux/refusals.js';
 import type { Delivery } from '../delivery.js';
-import { sendRefusal } from '../http/body.js';
+import type { Engine } from '../engine.js';
+import { sendJson } from '../http/body.js';
 import type { ConnectResponder } from '../session.js';
 
 /** Writes the final response of a request from replies and deliveries. */
 export type HttpAnswer = (replies: readonly Message[], deliveries: readonly Delivery[]) => void;
 
-/** Processes `messages` and answers through `answer`, holding a connect when the batch asks for it. */
+/**
+ * Processes `messages`, which arrived on `req` over `transport`, and answers through `answer`,
+ * holding a connect when the batch asks for it.
+ */
 export async function answerBatch(
-  ctx: BatchContext,
+  engine: Engine,
+  req: IncomingMessage,
+  transport: ConnectionType,
   messages: Message[],
   res: ServerResponse,
   unguarded: HttpAnswer,
 ): Promise<void> {
+  const request = { headers: req.headers, remoteAddress: req.socket.remoteAddress, transport };
+  const ctx: BatchContext = { engine, transport, request, source: engine.options.sourceOf(request) };
   const answer = guardAnswer(res, unguarded);
   const relay = ctx.engine.relay;
   const owner = relay ? await relay.ownerOfBatch(messages) : undefined;
@@ -51,7 +60,7 @@ function guardAnswer(res: ServerResponse, answer: HttpAnswer): HttpAnswer {
       answer(replies, deliveries);
     } catch (error) {
       if (res.headersSent) res.destroy();
-      else sendRefusal(res, 500, bayeuxErrors.serverError());
+      else sendJson(res, 500, refusalJson(bayeuxErrors.serverError()));
       throw error;
     }
   };

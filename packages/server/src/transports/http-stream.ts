@@ -77,16 +77,6 @@ export class HttpStreamConnection implements Connection {
   }
 }
 
-/** What a stream carries when it cannot serve the client: a failed connect, handshake again. */
-export function streamRefusal(error: string): Message {
-  return {
-    channel: '/meta/connect',
-    successful: false,
-    error,
-    advice: { reconnect: 'handshake', interval: 0 },
-  };
-}
-
 /**
  * Serves a stream GET whose opening is written: the response becomes the connection of the
  * client's session here, or of its session on another node (shared sessions); when no node knows

@@ -6,17 +6,12 @@
  * Upstream goes by POST with `connectionType: "iframe"`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  bayeuxErrors,
-  encodeIframeChunk,
-  encodeIframeEnd,
-  encodeIframeHeartbeat,
-  encodeIframeStart,
-  isValidCallbackName,
-} from '@push/protocol';
+import { encodeIframeChunk, encodeIframeEnd, encodeIframeHeartbeat, encodeIframeStart } from '@push/protocol';
+import { refusalJson, scriptTransportRefusal, streamRefusal } from '../bayeux/refusals.js';
 import type { Engine } from '../engine.js';
-import { sendRefusal } from '../http/body.js';
-import { attachStream, type StreamFraming, streamRefusal } from './http-stream.js';
+import { sendJson } from '../http/body.js';
+import { attachStream, type StreamFraming } from './http-stream.js';
+import { type HttpTransport, isGet } from './http-transport.js';
 
 function framingFor(callback: string): StreamFraming {
   return {
@@ -31,7 +26,13 @@ function framingFor(callback: string): StreamFraming {
   };
 }
 
-export async function handleIframe(
+export const iframe: HttpTransport = {
+  type: 'iframe',
+  matches: (req, sub) => isGet(req) && sub === '/iframe',
+  handle: (engine, req, res, _sub, query) => handleIframe(engine, req, res, query),
+};
+
+async function handleIframe(
   engine: Engine,
   req: IncomingMessage,
   res: ServerResponse,
@@ -39,12 +40,9 @@ export async function handleIframe(
 ): Promise<void> {
   const callback = query.get('callback') ?? '';
   const clientId = query.get('clientId') ?? '';
-  if (!engine.options.transports.has('iframe')) {
-    sendRefusal(res, 400, bayeuxErrors.unsupportedConnectionType(['iframe']));
-    return;
-  }
-  if (!isValidCallbackName(callback)) {
-    sendRefusal(res, 400, bayeuxErrors.badRequest('callback must be a JavaScript identifier path'));
+  const refusal = scriptTransportRefusal(engine.options.transports, 'iframe', 'callback', callback);
+  if (refusal !== undefined) {
+    sendJson(res, 400, refusalJson(refusal));
     return;
   }
   const framing = framingFor(callback);

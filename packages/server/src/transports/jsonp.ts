@@ -3,28 +3,32 @@
  * `/**\/callback([...]);`. Off unless enabled in `transports`; callback names are validated.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bayeuxErrors, encodeJsonp, isValidCallbackName, ProtocolError } from '@push/protocol';
-import { unreadableBatchReply } from '../bayeux/dispatch.js';
+import { encodeJsonp, ProtocolError } from '@push/protocol';
 import { readBatch } from '../bayeux/read-batch.js';
+import { refusalJson, scriptTransportRefusal, unreadableBatchReply } from '../bayeux/refusals.js';
 import type { Engine } from '../engine.js';
-import { send, sendRefusal } from '../http/body.js';
+import { send, sendJson } from '../http/body.js';
 import { answerBatch } from './http-batch.js';
+import { type HttpTransport, isGet } from './http-transport.js';
 
 const JS = 'text/javascript; charset=utf-8';
 
-export async function handleJsonp(
+export const jsonp: HttpTransport = {
+  type: 'callback-polling',
+  matches: (req, _sub, query) => isGet(req) && query.has('message'),
+  handle: (engine, req, res, _sub, query) => handleJsonp(engine, req, res, query),
+};
+
+async function handleJsonp(
   engine: Engine,
   req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams,
 ): Promise<void> {
   const callback = query.get('jsonp') ?? 'jsonpcallback';
-  if (!engine.options.transports.has('callback-polling')) {
-    sendRefusal(res, 400, bayeuxErrors.unsupportedConnectionType(['callback-polling']));
-    return;
-  }
-  if (!isValidCallbackName(callback)) {
-    sendRefusal(res, 400, bayeuxErrors.badRequest('jsonp must be a JavaScript identifier path'));
+  const refusal = scriptTransportRefusal(engine.options.transports, 'callback-polling', 'jsonp', callback);
+  if (refusal !== undefined) {
+    sendJson(res, 400, refusalJson(refusal));
     return;
   }
   res.setHeader('x-content-type-options', 'nosniff');
@@ -33,22 +37,12 @@ export async function handleJsonp(
     send(res, 200, JS, encodeJsonp(callback, [unreadableBatchReply(messages.bayeux)]));
     return;
   }
-  const request = {
-    headers: req.headers,
-    remoteAddress: req.socket.remoteAddress,
-    transport: 'callback-polling' as const,
-  };
-  await answerBatch(
-    { engine, transport: 'callback-polling', request, source: engine.options.sourceOf(request) },
-    messages,
-    res,
-    (replies, deliveries) => {
-      send(
-        res,
-        200,
-        JS,
-        encodeJsonp(callback, [...replies, ...deliveries.map((delivery) => delivery.message)]),
-      );
-    },
-  );
+  await answerBatch(engine, req, 'callback-polling', messages, res, (replies, deliveries) => {
+    send(
+      res,
+      200,
+      JS,
+      encodeJsonp(callback, [...replies, ...deliveries.map((delivery) => delivery.message)]),
+    );
+  });
 }

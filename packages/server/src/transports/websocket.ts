@@ -7,12 +7,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { bayeuxErrors, type Message, ProtocolError } from '@push/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { processBatch, unreadableBatchReply } from '../bayeux/dispatch.js';
+import { processBatch } from '../bayeux/dispatch.js';
 import { readBatch } from '../bayeux/read-batch.js';
+import { refusalJson, unreadableBatchReply } from '../bayeux/refusals.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Deadline, DeadlineTarget } from '../deadlines.js';
 import { type Delivery, encodeMixedBatch, wsRunFrameOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
+import { endSocketWithJson } from '../http/body.js';
 import { originRefusal } from '../http/origin.js';
 import type { RequestInfo } from '../options.js';
 import type { ConnectResponder, Session } from '../session.js';
@@ -157,6 +159,8 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
  * no closures: memory per idle connection is one of the server's targets.
  */
 export class WebSocketTransport {
+  /** The connection type, as on every transport (its traits: `TRANSPORTS.websocket`, duplex). */
+  readonly type = 'websocket' as const;
   private readonly wss: WebSocketServer;
   /** Open sockets and their connections (ws's own client tracking is off: this map does it). */
   private readonly connections = new Map<WebSocket, WebSocketConnection>();
@@ -201,17 +205,12 @@ export class WebSocketTransport {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { options } = this.engine;
-    const refuse = (status: string, error: string) => {
-      const body = JSON.stringify([unreadableBatchReply(error)]);
-      socket.end(
-        `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    };
+    const refuse = (status: string, error: string) => endSocketWithJson(socket, status, refusalJson(error));
     // Cross-site WebSocket hijacking: browsers send Origin on every upgrade (the same rules as
     // HTTP apply when one does not).
     const originError = originRefusal(req.headers, options);
-    if (!options.transports.has('websocket')) {
-      refuse('400 Bad Request', bayeuxErrors.unsupportedConnectionType(['websocket']));
+    if (!options.transports.has(this.type)) {
+      refuse('400 Bad Request', bayeuxErrors.unsupportedConnectionType([this.type]));
     } else if (originError !== undefined) {
       refuse('403 Forbidden', originError);
     } else if (this.connections.size >= options.limits.maxConnections) {
@@ -305,19 +304,14 @@ export class WebSocketTransport {
       return;
     }
     const result = await processBatch(
-      { engine, transport: 'websocket', request: connection.request, source: connection.source },
+      { engine, transport: this.type, request: connection.request, source: connection.source },
       messages,
     );
     const session = result.session;
-    if (
-      session &&
-      !session.closed &&
-      result.connectionType === 'websocket' &&
-      connection.session !== session
-    ) {
+    if (session && !session.closed && result.connectionType === this.type && connection.session !== session) {
       connection.session?.detach(connection);
       connection.session = session;
-      session.attach(connection, 'websocket');
+      session.attach(connection, this.type);
     }
     if (result.replies.length > 0 || result.deliveries.length > 0)
       connection.writeBatch(result.replies, result.deliveries);
