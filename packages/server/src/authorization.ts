@@ -85,7 +85,7 @@ function ask(
  * The decision for `identity` on concrete `channel`: `subscribe` on the channel, and for a presence
  * channel `presence` on the channel it reports. Synchronous when the hook is.
  */
-export function decideDelivery(
+function decideDelivery(
   authorize: Authorize,
   identity: PushIdentity,
   channel: string,

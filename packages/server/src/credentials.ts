@@ -10,7 +10,7 @@ import type { PushIdentity } from './options.js';
 import type { Session } from './session.js';
 
 /** The Bayeux error a session whose credentials expired gets. */
-export const CREDENTIALS_EXPIRED_ERROR = bayeuxErrors.unauthenticated('Token expired');
+const CREDENTIALS_EXPIRED_ERROR = bayeuxErrors.unauthenticated('Token expired');
 
 /** True when `identity` carries an expiry that `now` has reached. */
 export function credentialsExpired(identity: PushIdentity, now: number): boolean {
@@ -30,7 +30,7 @@ export function endExpiredSession(engine: Engine, session: Session): void {
 }
 
 /** The final `/meta/connect` reply that ends a session whose credentials expired. */
-export function credentialsExpiredReply(clientId: string): Reply {
+function credentialsExpiredReply(clientId: string): Reply {
   return {
     channel: '/meta/connect',
     clientId,

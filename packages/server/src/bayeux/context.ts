@@ -17,7 +17,7 @@ export interface BatchContext {
 }
 
 /** A `/meta/connect` the transport must hold open. */
-export interface HoldRequest {
+interface HoldRequest {
   session: Session;
   reply: Reply;
   timeout: number;

@@ -20,7 +20,7 @@ import {
 } from './context.js';
 
 /** Why `channel` may not be subscribed to, as a Bayeux error, or undefined when it may. */
-export function subscribeRefusal(channel: string): string | undefined {
+function subscribeRefusal(channel: string): string | undefined {
   const parsed = parseChannel(channel);
   if (!parsed) return bayeuxErrors.invalidChannel(channel.slice(0, 512));
   if (parsed.kind === 'meta')

@@ -20,7 +20,7 @@ import type { PushIdentity, RequestInfo } from '../options.js';
 import { readBody, sendJson } from './body.js';
 
 /** True when the request carries `key` as `authorization: Bearer KEY` or `x-push-key: KEY`. */
-export function hasPublishKey(req: IncomingMessage, key: string): boolean {
+function hasPublishKey(req: IncomingMessage, key: string): boolean {
   const header = req.headers.authorization;
   const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
   const direct = req.headers['x-push-key'];

@@ -14,7 +14,7 @@ export interface StreamFraming {
 }
 
 /** A long-lived HTTP response: writes never block; `res.write() === false` means wait for `drain`. */
-export class HttpStreamConnection implements Connection {
+class HttpStreamConnection implements Connection {
   private heartbeat: TimerHandle | undefined;
 
   constructor(
