@@ -418,6 +418,11 @@ export async function runCase(driver, kase, stackInfo, browser) {
     tickerLease: target,
     serverMetrics: target ? !!stackInfo.metrics : true,
     token: stackInfo.token,
+    // Against a deployment that allows any origin (`*`), cross-origin requests cannot carry
+    // credentials: the clients then use credentials: 'omit' (scripts/run.mjs probes it).
+    credentials: stackInfo.credentials,
+    // The harness heartbeats every second; a deployment keeps its own (client defaults).
+    streamIdleTimeout: target ? undefined : 2500,
     seed,
     ...kase.params,
   };

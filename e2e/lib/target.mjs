@@ -87,7 +87,33 @@ export async function publishToTarget(target, publishKey, channel, data) {
  * accepted, and whether GET {path}/metrics is reachable (it decides if server-side transport
  * counts are asserted). Returns { metrics: boolean, metricsReason?: string }.
  */
-export async function preflight(target, publishKey) {
+export async function preflight(target, publishKey, pageOrigin) {
+  // CORS as a browser on the page origin will see it: a list that leaves the origin out refuses
+  // it; `*` (no list) cannot carry credentials, so the pages' clients then use credentials: 'omit'.
+  let cors;
+  try {
+    const res = await fetch(target, {
+      method: 'OPTIONS',
+      headers: {
+        origin: pageOrigin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+      signal: AbortSignal.timeout(10000),
+    });
+    cors = {
+      status: res.status,
+      allowOrigin: res.headers.get('access-control-allow-origin'),
+      allowCredentials: res.headers.get('access-control-allow-credentials') === 'true',
+    };
+  } catch (e) {
+    throw new Error(`cannot reach ${target}: ${e?.cause?.message ?? e?.message ?? e}`);
+  }
+  if (cors.status === 403 || (cors.allowOrigin !== '*' && cors.allowOrigin !== pageOrigin))
+    throw new Error(
+      `${target} refuses pages from ${pageOrigin} (preflight HTTP ${cors.status}, access-control-allow-origin ${cors.allowOrigin ?? 'absent'}): add ${pageOrigin} to the server's origins list (pick the port with --pages-port)`,
+    );
+  const credentials = cors.allowOrigin === pageOrigin && cors.allowCredentials ? 'include' : 'omit';
   const handshake = [
     {
       channel: '/meta/handshake',
@@ -117,14 +143,15 @@ export async function preflight(target, publishKey) {
   await publishToTarget(target, publishKey, '/e2e/preflight', { at: Date.now() });
   try {
     await fetchTargetMetrics(target);
-    return { metrics: true };
+    return { metrics: true, credentials, cors };
   } catch (e) {
-    return { metrics: false, metricsReason: String(e?.message ?? e) };
+    return { metrics: false, metricsReason: String(e?.message ?? e), credentials, cors };
   }
 }
 
 /**
- * @param {{ name?: string, target: string, publishKey?: string, token?: string, metrics?: boolean,
+ * One per run (scripts/run.mjs starts it; both runners use it through E2E_TARGET_STACK).
+ * @param {{ name?: string, target: string, publishKey?: string, token?: string, port?: number,
  *           log?: (line: string) => void }} opts
  */
 export async function startTargetStack(opts) {
@@ -225,22 +252,17 @@ export async function startTargetStack(opts) {
     if (url.pathname.startsWith('/e2e-ctl/')) return void control(req, res, url.pathname.slice(9));
     void serveStatic(res, url.pathname);
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const info = {
-    name,
-    mode: 'target',
-    target,
-    harness: origin,
-    pages: origin,
-    token: opts.token,
-    metrics: !!opts.metrics,
-  };
+  const info = { name, mode: 'target', target, harness: origin, pages: origin, token: opts.token };
   return {
     info,
-    /** The deployment's counters at the end of the run (undefined when not reachable). */
+    /** The deployment's counters now (undefined when not reachable). */
     async serverMetrics() {
-      return opts.metrics ? await fetchTargetMetrics(target).catch(() => undefined) : undefined;
+      return await fetchTargetMetrics(target).catch(() => undefined);
     },
     async stop() {
       leases.clear();
@@ -248,4 +270,16 @@ export async function startTargetStack(opts) {
       await new Promise((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * With --target, the page server scripts/run.mjs started (E2E_TARGET_STACK), as a stack the
+ * runners use and do not own; undefined for a local run.
+ */
+export function targetStackFromEnv(env = process.env) {
+  if (!env.E2E_TARGET) return undefined;
+  if (!env.E2E_TARGET_STACK)
+    throw new Error('E2E_TARGET is set without E2E_TARGET_STACK: run through `npm run e2e -- --target URL`');
+  const info = JSON.parse(env.E2E_TARGET_STACK);
+  return { info, stop: async () => {}, serverMetrics: async () => undefined };
 }

@@ -221,7 +221,7 @@ if (connectTransports.length) {
       lines.push(`| ${b} | ${cells.join(' | ')} |`);
     }
     lines.push('');
-    const ends = ['server-playwright.json', 'server-webkit.json'].flatMap(
+    const ends = ['server-playwright.json', 'server-webkit.json', 'server-target.json'].flatMap(
       (f) => readJson(join(raw, f)) ?? [],
     );
     const withMetrics = ends.filter((e) => e.metrics);
@@ -238,7 +238,7 @@ if (connectTransports.length) {
           .map(([k, n]) => `${k} ${n}`)
           .join(', ');
         lines.push(
-          `| ${sel.target ? `${sel.target} (seen by ${e.stack})` : e.stack} | ${m.sessions} | ${m.messagesIn} | ${m.messagesOut} | ${fb || '—'} |`,
+          `| ${sel.target ?? e.stack} | ${m.sessions} | ${m.messagesIn} | ${m.messagesOut} | ${fb || '—'} |`,
         );
       }
       lines.push('');

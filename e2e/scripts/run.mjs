@@ -17,7 +17,7 @@ import {
   TRANSPORT_NAMES,
 } from '../lib/selection.mjs';
 import { E2E_ROOT } from '../lib/stack.mjs';
-import { preflight } from '../lib/target.mjs';
+import { preflight, startTargetStack } from '../lib/target.mjs';
 
 const USAGE = `Usage: npm run e2e -- [options]
 
@@ -30,6 +30,8 @@ const USAGE = `Usage: npm run e2e -- [options]
   --repeat N          run every selected case N times; the matrix reports each case's pass rate
   --seed N            seed of every randomized case (random-cuts), to replay a failure
   --workers N         Playwright workers (default 2; one local stack each)
+  --pages-port N      with --target: port of the local page server (its origin http://127.0.0.1:N
+                      must be allowed by a deployment that has an origins list; default: any)
   --list              print the selected cases (and the local-only ones) and exit
   -h, --help
 `;
@@ -47,6 +49,7 @@ try {
       repeat: { type: 'string' },
       seed: { type: 'string' },
       workers: { type: 'string' },
+      'pages-port': { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -144,18 +147,32 @@ let rc = 0;
 if ((await step('browsers', 'bash', ['scripts/ensure-browsers.sh'])) !== 0) process.exit(1);
 
 let metrics = { metrics: true };
+let targetStack;
 if (opts.target) {
+  // One page server for the run (both runners use it): a single Origin for the deployment to allow.
   try {
-    metrics = await preflight(opts.target, process.env.PUSH_PUBLISH_KEY);
+    targetStack = await startTargetStack({
+      name: 'pages',
+      target: opts.target,
+      publishKey: process.env.PUSH_PUBLISH_KEY,
+      token: process.env.PUSH_TOKEN,
+      port: v['pages-port'] ? Number(v['pages-port']) : 0,
+    });
+    metrics = await preflight(opts.target, process.env.PUSH_PUBLISH_KEY, targetStack.info.pages);
   } catch (e) {
     console.error(`e2e: FAILED: ${opts.target} is not usable: ${e.message}`);
     console.log('e2e: 0 passed, 1 failed');
+    await targetStack?.stop();
     process.exit(1);
   }
   console.log(
-    `e2e: ${opts.target} answers a handshake and accepts publishes; server metrics ${metrics.metrics ? 'reachable' : `not reachable (${metrics.metricsReason}): server-side counts are local only`}`,
+    `e2e: ${opts.target} answers a handshake and accepts publishes; pages from ${targetStack.info.pages} (clients use credentials: '${metrics.credentials}'); server metrics ${metrics.metrics ? 'reachable' : `not reachable (${metrics.metricsReason}): server-side counts are local only`}`,
   );
-  env.E2E_TARGET_METRICS = metrics.metrics ? '1' : '0';
+  env.E2E_TARGET_STACK = JSON.stringify({
+    ...targetStack.info,
+    metrics: metrics.metrics,
+    credentials: metrics.credentials,
+  });
 }
 
 writeFileSync(
@@ -192,6 +209,13 @@ if (pwProjects.length) {
 }
 if (browsers.includes('webkit')) {
   if ((await step('webkit', process.execPath, ['webkit/run.mjs', '--no-build'])) !== 0) rc = 1;
+}
+if (targetStack) {
+  writeFileSync(
+    join(RAW, 'server-target.json'),
+    JSON.stringify([{ stack: 'pages', metrics: (await targetStack.serverMetrics()) ?? null }], null, 2),
+  );
+  await targetStack.stop();
 }
 if ((await step('matrix', process.execPath, ['scripts/matrix.mjs'])) !== 0) rc = 1;
 

@@ -1,11 +1,11 @@
 // Builds the page and harness bundles, then starts one stack per worker slot; workers pick theirs
 // by parallelIndex (tests/fixtures.ts). Locally a stack is the harness servers + fault-injecting
-// proxies; with --target (E2E_TARGET) it is a page server relaying to the deployment.
+// proxies; with --target every worker shares the page server scripts/run.mjs started.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FullConfig } from '@playwright/test';
 import { BUILD_DIR, startStack } from '../lib/stack.mjs';
-import { startTargetStack } from '../lib/target.mjs';
+import { targetStackFromEnv } from '../lib/target.mjs';
 import { buildAll } from '../scripts/build.mjs';
 
 export const STACKS_FILE = join(BUILD_DIR, 'stacks.json');
@@ -13,21 +13,9 @@ export const STACKS_FILE = join(BUILD_DIR, 'stacks.json');
 export default async function globalSetup(config: FullConfig) {
   await buildAll({ quiet: true });
   const n = Math.max(1, config.workers);
-  const target = process.env.E2E_TARGET;
+  const target = targetStackFromEnv();
   const stacks: { info: unknown; stop(): Promise<void>; serverMetrics(): Promise<unknown> }[] = [];
-  for (let i = 0; i < n; i++) {
-    stacks.push(
-      target
-        ? await startTargetStack({
-            name: `pw${i}`,
-            target,
-            publishKey: process.env.PUSH_PUBLISH_KEY,
-            token: process.env.PUSH_TOKEN,
-            metrics: process.env.E2E_TARGET_METRICS !== '0',
-          })
-        : await startStack({ name: `pw${i}` }),
-    );
-  }
+  for (let i = 0; i < n; i++) stacks.push(target ?? (await startStack({ name: `pw${i}` })));
   await mkdir(BUILD_DIR, { recursive: true });
   await writeFile(
     STACKS_FILE,
@@ -38,6 +26,7 @@ export default async function globalSetup(config: FullConfig) {
     ),
   );
   return async () => {
+    if (target) return; // scripts/run.mjs owns the page server and reads the deployment's counters
     // The servers' own counters at the end, for the matrix's server-side section.
     const counters = await Promise.all(stacks.map((s) => s.serverMetrics()));
     await mkdir(join(process.cwd(), 'results', 'raw'), { recursive: true });

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { runCase } from '../lib/scenarios.mjs';
 import { optionsFromEnv, replayCommand, selectCases } from '../lib/selection.mjs';
 import { E2E_ROOT, startStack } from '../lib/stack.mjs';
-import { startTargetStack } from '../lib/target.mjs';
+import { targetStackFromEnv } from '../lib/target.mjs';
 import { buildAll } from '../scripts/build.mjs';
 
 const DRIVER = '/usr/bin/WebKitWebDriver';
@@ -243,15 +243,7 @@ async function main() {
   if (!args.includes('--no-build')) await buildAll({ quiet: true });
   const opts = optionsFromEnv();
   const all = selectCases(opts).selected;
-  const stack = opts.target
-    ? await startTargetStack({
-        name: 'webkit',
-        target: opts.target,
-        publishKey: process.env.PUSH_PUBLISH_KEY,
-        token: process.env.PUSH_TOKEN,
-        metrics: process.env.E2E_TARGET_METRICS !== '0',
-      })
-    : await startStack({ name: 'webkit' });
+  const stack = opts.target ? targetStackFromEnv() : await startStack({ name: 'webkit' });
   let driverProc = await startDriver();
   let wd = new WebDriver(driverProc.base);
   let serverCounters;
@@ -367,10 +359,11 @@ async function main() {
     await cleanup();
   }
   mkdirSync(join(E2E_ROOT, 'results', 'raw'), { recursive: true });
-  writeFileSync(
-    join(E2E_ROOT, 'results', 'raw', 'server-webkit.json'),
-    JSON.stringify([{ stack: 'webkit', metrics: serverCounters ?? null }], null, 2),
-  );
+  if (!opts.target)
+    writeFileSync(
+      join(E2E_ROOT, 'results', 'raw', 'server-webkit.json'),
+      JSON.stringify([{ stack: 'webkit', metrics: serverCounters ?? null }], null, 2),
+    );
   writeFileSync(
     OUTPUT,
     JSON.stringify({ runner: 'webkit', status: failed ? 'failed' : 'passed', rows }, null, 2),

@@ -22,9 +22,9 @@ installPageLog();
 
 type Client = ReturnType<typeof createClient>;
 
-const STREAM_FACTORIES: Record<string, () => unknown> = {
-  eventsource: () => eventSource({ idleTimeout: 2500 }),
-  iframe: () => iframe(undefined, { idleTimeout: 2500 }),
+const STREAM_FACTORIES: Record<string, (idleTimeout?: number) => unknown> = {
+  eventsource: (idleTimeout) => eventSource({ idleTimeout }),
+  iframe: (idleTimeout) => iframe(undefined, { idleTimeout }),
 };
 type Result = Record<string, unknown> & { error?: string };
 
@@ -166,11 +166,14 @@ let clientCounter = 0;
 
 function make(p: ScenarioParams, extra: Record<string, unknown> = {}): Client {
   const options: Record<string, unknown> = { url: p.url, ...blockOptions(p.block), ...extra };
-  // Stream transports get a 2.5 s idle timeout (the harness sends heartbeats every second): the
-  // defaults (25 s against the server's 10 s heartbeat) would outlast a scenario's budget, and a
-  // Chromium iframe whose stream was cut (no event fires) must come back inside the 3 s fault window.
-  if (p.transports) options.transports = p.transports.map((t) => STREAM_FACTORIES[t]?.() ?? t);
+  // Locally, stream transports get a 2.5 s idle timeout (the harness sends heartbeats every
+  // second): the defaults (25 s against the server's 10 s heartbeat) would outlast a scenario's
+  // budget, and a Chromium iframe whose stream was cut (no event fires) must come back inside the
+  // fault window. Against a deployment (its own heartbeat) the client's defaults apply.
+  const idle = typeof p.streamIdleTimeout === 'number' ? p.streamIdleTimeout : undefined;
+  if (p.transports) options.transports = p.transports.map((t) => STREAM_FACTORIES[t]?.(idle) ?? t);
   if (p.token) options.auth = { token: p.token };
+  if (p.credentials) options.credentials = p.credentials;
   if (typeof p.seed === 'number') options.random = seededRandom(p.seed);
   // The client's own log, its state and transport changes and its errors go to the console: the
   // runners keep the console of a failed case (Playwright: console.txt; WebKit: page-log.txt).

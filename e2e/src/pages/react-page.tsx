@@ -75,15 +75,18 @@ function App({
   transports,
   channel,
   token,
+  credentials,
 }: {
   url: string;
   transports?: string[];
   channel: string;
   token?: string;
+  credentials?: string;
 }) {
   const options: any = { url };
   if (transports) options.transports = transports;
   if (token) options.auth = { token };
+  if (credentials) options.credentials = credentials;
   return (
     <PushProvider options={options}>
       <Status />
@@ -103,7 +106,15 @@ async function react(p: ScenarioParams) {
   const root = createRoot(container);
   try {
     const channel = `/e2e/${p.id}/react`;
-    root.render(<App url={p.url} transports={p.transports} channel={channel} token={p.token} />);
+    root.render(
+      <App
+        url={p.url}
+        transports={p.transports}
+        channel={channel}
+        token={p.token}
+        credentials={p.credentials as string | undefined}
+      />,
+    );
     await waitFor(
       () => text('state') === 'connected',
       10000,
