@@ -19,8 +19,16 @@ export function readBatch(engine: Engine, text: string): Message[] | ProtocolErr
     return decodeBatch(text, { maxLength: maxMessageBytes, maxDepth, maxMessages: maxBatchMessages });
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
-    engine.metrics.messagesIn++;
-    engine.metrics.refused(error.code);
+    countUnreadable(engine, error);
     return error;
   }
+}
+
+/**
+ * Counts input that never became a batch (here, or a body refused before it was read whole): one
+ * inbound message, refused for the error's code.
+ */
+export function countUnreadable(engine: Engine, error: ProtocolError): void {
+  engine.metrics.messagesIn++;
+  engine.metrics.refused(error.code);
 }

@@ -1,7 +1,7 @@
 /** `long-polling`: `POST {path}` (or any path under it) with a JSON batch; connects are held. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolError } from '@push/protocol';
-import { readBatch } from '../bayeux/read-batch.js';
+import { countUnreadable, readBatch } from '../bayeux/read-batch.js';
 import { refusalJson } from '../bayeux/refusals.js';
 import { encodeMixedBatch } from '../delivery.js';
 import type { Engine } from '../engine.js';
@@ -25,7 +25,7 @@ async function handleLongPolling(engine: Engine, req: IncomingMessage, res: Serv
     body = await readBody(req, engine.options.limits.maxMessageBytes);
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
-    engine.metrics.messagesIn++;
+    countUnreadable(engine, error);
     sendJson(res, 413, refusalJson(error.bayeux));
     return;
   }
