@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
-/** A masked client WebSocket text frame (RFC 6455). */
-export function clientFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
+/** A masked client WebSocket text frame (RFC 6455); a Buffer payload goes as is (even invalid UTF-8). */
+export function clientFrame(text: string | Buffer): Buffer {
+  const payload = typeof text === 'string' ? Buffer.from(text) : text;
   const mask = randomBytes(4);
   const length = payload.length;
   let header: Buffer;
