@@ -160,6 +160,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
         };
         entries.set(channel, entry);
       }
+      // Positions to resume from (a shared connection's new leader passes the tabs' last ones).
+      for (const c in options.from) positions.has(c) || positions.set(c, options.from[c]!);
       const owner = entry;
       let state: Subscription['state'] = 'pending';
       let resolve!: () => void;

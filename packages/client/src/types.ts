@@ -154,6 +154,11 @@ export interface ClientOptions {
   upgradeDelay?: number;
   /** Publishes kept while offline. @defaultValue 100 */
   maxQueue?: number;
+  /**
+   * Share one connection among all tabs of this origin (same `url` and credentials): honoured by
+   * `createClient` from `@push/client/share`; see the README's "Sharing one connection".
+   */
+  share?: boolean | import('./share/types.js').ShareOptions;
 }
 
 /**
@@ -169,6 +174,12 @@ export type MessageHandler<T = unknown> = (data: T, message: DataMessage<T>) => 
 export interface SubscribeOptions {
   /** Resume from the last seen offset after reconnects (server history). @defaultValue true */
   resume?: boolean;
+  /**
+   * Last positions already seen, per concrete channel: the subscription resumes after them (with
+   * `resume`). Positions the client already knows win.
+   * @example client.subscribe('/news', onNews, { from: { '/news': { offset: 41, epoch: 'e1' } } });
+   */
+  from?: Record<string, import('@push/protocol').StreamPosition>;
 }
 
 /**

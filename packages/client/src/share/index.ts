@@ -1,0 +1,178 @@
+/**
+ * `@push/client/share`: one connection per browser instead of one per tab.
+ *
+ * `createClient({ url, share: true })` returns the same `PushClient`. All tabs of this origin with
+ * the same sharing key (url + credentials, or `share.key`) elect one leader with Web Locks
+ * (BroadcastChannel heartbeats where Web Locks are missing); the leader holds the only real
+ * connection and relays over a BroadcastChannel. When the leader closes, crashes, is frozen or
+ * goes into the back/forward cache, the next tab takes over and resumes every channel from the
+ * tabs' last positions. Without BroadcastChannel (Node, old browsers) it is a plain client.
+ *
+ * @example
+ * import { createClient } from '@push/client/share';
+ * const client = createClient({ url: 'https://example.com/push', share: true });
+ */
+import { createClient as createCoreClient } from '../index.js';
+import { systemClock } from '../platform.js';
+import type { ClientOptions, PushClient } from '../types.js';
+import { createBus } from './bus.js';
+import { createElection } from './election.js';
+import { createHub, type Hub } from './hub.js';
+import { createTabClient, type TabClient } from './tab.js';
+import type { BroadcastChannelCtor, LifecycleSource, LockManagerLike, ShareOptions } from './types.js';
+
+export type { Bus } from './bus.js';
+export { createBus } from './bus.js';
+export { createElection, type Election } from './election.js';
+export { createHub, type Hub } from './hub.js';
+export { createTabClient, type TabClient } from './tab.js';
+export type * from './types.js';
+
+/** What the sharing exposes beyond `PushClient` (the demo's inspector reads it). */
+export interface SharedClient extends PushClient {
+  /** Tabs sharing, who holds the connection; undefined until the leader has spoken. */
+  readonly sharing: { tabs: number; holder: 'tab' | 'worker'; leader: string; here: boolean } | undefined;
+}
+
+/**
+ * `createClient` that honours `share`: shared when `options.share` is set and the platform has a
+ * BroadcastChannel, a plain `@push/client` client otherwise.
+ * @example const client = createClient({ url: '/push', share: true });
+ */
+export function createClient(options: ClientOptions): PushClient {
+  return options.share ? createSharedClient(options) : createCoreClient(options);
+}
+
+function randomId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?(): string } }).crypto;
+  return c?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** Page lifecycle from `window`/`document`: hide = pagehide/freeze, show = pageshow/resume. */
+export function browserLifecycle(): LifecycleSource | null {
+  const g = globalThis as {
+    addEventListener?: Window['addEventListener'];
+    removeEventListener?: Window['removeEventListener'];
+    document?: Document;
+  };
+  if (!g.addEventListener) return null;
+  const names = { hide: ['pagehide', 'freeze'], show: ['pageshow', 'resume'], unload: [] as string[] };
+  return {
+    on(event, fn) {
+      const targets: Array<[EventTarget, string]> = names[event].map((n) => [
+        n === 'pagehide' || n === 'pageshow'
+          ? (g as unknown as EventTarget)
+          : (g.document ?? (g as unknown as EventTarget)),
+        n,
+      ]);
+      for (const [t, n] of targets) t.addEventListener(n, fn);
+      return () => {
+        for (const [t, n] of targets) t.removeEventListener(n, fn);
+      };
+    },
+  };
+}
+
+/**
+ * A client sharing one connection with the other tabs. `createCore` builds the real connection in
+ * the leader tab (default: `createClient` from `@push/client`).
+ */
+export function createSharedClient(
+  options: ClientOptions,
+  createCore: (options: ClientOptions) => PushClient = createCoreClient,
+): SharedClient {
+  const share: ShareOptions = typeof options.share === 'object' ? options.share : {};
+  const g = globalThis as {
+    BroadcastChannel?: BroadcastChannelCtor;
+    navigator?: { locks?: LockManagerLike };
+    location?: { href: string };
+  };
+  const Channel = share.BroadcastChannel ?? g.BroadcastChannel;
+  const core = { ...options, share: undefined };
+  if (!Channel) return Object.assign(createCore(core), { sharing: undefined });
+  const clock = share.clock ?? options.clock ?? systemClock;
+  const locks = share.locks === undefined ? (g.navigator?.locks ?? null) : share.locks;
+  const auth = options.auth && 'token' in options.auth ? options.auth.token : '';
+  const key =
+    share.key ?? [new URL(options.url, g.location?.href).href, auth, options.credentials ?? ''].join(' ');
+  const name = `push-share ${key}`;
+  const bus = createBus(Channel, name);
+  const tab = randomId();
+  let term = 0;
+  let hub: Hub | undefined;
+  const election = createElection({
+    name,
+    tab,
+    locks,
+    bus,
+    clock,
+    heartbeat: share.heartbeat ?? 1000,
+    random: options.random ?? Math.random,
+    onLead() {
+      hub = createHub({
+        leader: `${tab}.${++term}`,
+        bus,
+        clock,
+        gather: share.gather ?? 150,
+        rollCall: share.rollCall ?? 20_000,
+        holder: 'tab',
+        createCore: () => createCore({ ...core, autoConnect: true }),
+      });
+    },
+    onDepose() {
+      const last = hub;
+      hub = undefined;
+      void last?.close();
+    },
+  });
+  const lifecycle = share.lifecycle === undefined ? browserLifecycle() : share.lifecycle;
+  const offs: Array<() => void> = [];
+  const tabClient: TabClient = createTabClient({
+    tab,
+    bus,
+    maxQueue: options.maxQueue ?? 100,
+    onConnect() {
+      election.stand();
+      tabClient.sync();
+    },
+    async onClose() {
+      for (const off of offs) off();
+      const last = hub;
+      hub = undefined;
+      election.close();
+      await last?.close();
+      bus.close();
+    },
+  });
+  if (lifecycle) {
+    // Going into the bfcache or being frozen: hand the connection over (a frozen leader would
+    // starve every tab) and let the hub forget this tab's subscriptions; coming back: rejoin.
+    offs.push(
+      lifecycle.on('hide', () => {
+        election.resign();
+        tabClient.bye();
+      }),
+      lifecycle.on('show', () => {
+        if (tabClient.state === 'closed' || !standing) return;
+        election.stand();
+        tabClient.sync();
+      }),
+    );
+  }
+  let standing = false;
+  const start = tabClient.connect;
+  const client = Object.assign(tabClient, {
+    connect() {
+      standing = true;
+      start();
+    },
+  }) as TabClient & { sharing: SharedClient['sharing'] };
+  Object.defineProperty(client, 'sharing', {
+    get: () => {
+      const s = tabClient.status;
+      return s && { tabs: s.tabs, holder: s.holder, leader: s.leader, here: hub !== undefined };
+    },
+  });
+  if (options.autoConnect !== false) client.connect();
+  return client;
+}

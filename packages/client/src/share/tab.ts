@@ -1,0 +1,367 @@
+/**
+ * The tab side of a shared connection: a `PushClient` whose connection lives in the leader tab
+ * (or a SharedWorker). Subscriptions, publishes and presence go to the hub over the bus; data,
+ * state, transport and events come back. Each tab keeps its own handlers, its own dedup (the last
+ * position delivered per pattern and channel, so a new leader's resume never shows a message
+ * twice) and its own pending publishes: a publish the former leader took but did not acknowledge
+ * is rejected with `connection-lost` (never resent, as with one connection); one not sent yet
+ * goes to the next leader.
+ */
+import {
+  isValidChannel,
+  type PresenceEvent,
+  type PresenceMember,
+  parseChannel,
+  presenceChannel,
+  type StreamPosition,
+} from '@push/protocol';
+import mitt from 'mitt';
+import { PushError } from '../errors.js';
+import type {
+  ClientEvents,
+  ConnectionState,
+  MessageHandler,
+  Presence,
+  PushClient,
+  StateReason,
+  Subscription,
+  TransportChange,
+} from '../types.js';
+import type { Bus } from './bus.js';
+import type { Status, ToHub, ToTab } from './types.js';
+import { errorFromWire, fromWire } from './wire-errors.js';
+
+export interface TabClientOptions {
+  tab: string;
+  bus: Bus;
+  maxQueue: number;
+  /** `connect()` was called (joins the election when autoConnect was off). */
+  onConnect(): void;
+  /** `close()` was called: leave the election, close the bus. */
+  onClose(): Promise<void>;
+}
+
+export interface TabClient extends PushClient {
+  /** The last status the leader sent: tabs sharing, who holds the connection. */
+  readonly status: Status | undefined;
+  /** Sends this tab's subscriptions, positions and presence to the leader. */
+  sync(): void;
+  /** Tells the leader this tab is going away (bfcache, unload). */
+  bye(): void;
+}
+
+interface LocalSub {
+  pattern: string;
+  resume: boolean;
+  handler: MessageHandler;
+  settle(error?: PushError): void;
+}
+
+type Request = Extract<ToHub, { t: 'pub' } | { t: 'pres' }>;
+type RequestBody =
+  | Omit<Extract<Request, { t: 'pub' }>, 'id' | 'to' | 'tab'>
+  | Omit<Extract<Request, { t: 'pres' }>, 'id' | 'to' | 'tab'>;
+type Listener = (...args: never[]) => void;
+
+export function createTabClient(o: TabClientOptions): TabClient {
+  const { tab, bus } = o;
+  let leader: string | undefined;
+  let status: Status | undefined;
+  let state: ConnectionState = 'connecting';
+  let reported: TransportChange['transport'] | undefined;
+  let connectedOnce = false;
+  let closed = false;
+  let ids = 0;
+  const subs = new Map<number, LocalSub>();
+  /** Last position delivered, per `pattern \n channel`. */
+  const seen = new Map<string, StreamPosition>();
+  const pending = new Map<
+    number,
+    { to?: string; message: Request; resolve(members?: PresenceMember[]): void; reject(e: Error): void }
+  >();
+  const entered = new Map<string, unknown>();
+  const presences = new Map<string, Presence>();
+  const listeners = new Map<keyof ClientEvents, Set<Listener>>();
+
+  function emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]) {
+    for (const fn of [...(listeners.get(event) ?? [])]) (fn as (...a: unknown[]) => void)(...args);
+  }
+  function setState(next: ConnectionState, reason: StateReason) {
+    if (next === 'connecting' && connectedOnce) next = 'reconnecting';
+    if (next === state || state === 'closed') return;
+    const previous = state;
+    state = next;
+    if (next === 'connected') connectedOnce = true;
+    emit('state', next, previous, reason);
+  }
+
+  function positions(): Record<string, StreamPosition> {
+    const live = new Set([...subs.values()].map((s) => s.pattern));
+    const out: Record<string, StreamPosition> = {};
+    for (const [key, p] of seen) {
+      const [pattern, channel] = key.split('\n') as [string, string];
+      const low = out[channel];
+      if (live.has(pattern) && (!low || (low.epoch === p.epoch && p.offset < low.offset))) out[channel] = p;
+    }
+    return out;
+  }
+
+  function sync() {
+    if (closed) return;
+    bus.post({
+      t: 'sync',
+      tab,
+      subs: [...subs].map(([id, s]) => ({ id, pattern: s.pattern, resume: s.resume })),
+      positions: positions(),
+      entered: [...entered],
+    });
+  }
+
+  function adopt(next: string) {
+    if (leader === next) return;
+    const switched = leader !== undefined;
+    leader = next;
+    for (const [id, p] of pending) {
+      if (p.to === undefined) {
+        p.to = next;
+        bus.post({ ...p.message, to: next });
+      } else if (p.to !== next) {
+        pending.delete(id);
+        p.reject(new PushError('connection-lost', 'The tab holding the shared connection went away'));
+      }
+    }
+    if (switched) setState('reconnecting', { code: 'connect' });
+  }
+
+  function request(message: RequestBody): Promise<PresenceMember[] | undefined> {
+    return new Promise((resolve, reject) => {
+      if (closed) return reject(new PushError('closed', 'Client closed'));
+      let queued = 0;
+      for (const p of pending.values()) if (p.to === undefined) queued++;
+      if (!leader && queued >= o.maxQueue)
+        return reject(new PushError('queue-full', `Queue full (${o.maxQueue}): raise maxQueue`));
+      const id = ++ids;
+      const full = { ...message, tab, id, to: '' } as Request;
+      pending.set(id, { to: leader, message: full, resolve, reject });
+      if (leader) bus.post({ ...full, to: leader });
+    });
+  }
+
+  function deliver(pattern: string, message: ToTab & { t: 'data' }) {
+    const m = message.message;
+    const push = m.ext?.push;
+    let first = true;
+    for (const s of subs.values()) {
+      if (s.pattern !== pattern) continue;
+      if (first && typeof push?.offset === 'number' && typeof push.epoch === 'string') {
+        const key = `${pattern}\n${m.channel}`;
+        const last = seen.get(key);
+        if (last && last.epoch === push.epoch && push.offset <= last.offset) return; // seen already
+        seen.set(key, { offset: push.offset, epoch: push.epoch });
+      }
+      first = false;
+      try {
+        s.handler(m.data, m);
+      } catch (cause) {
+        const text = `A handler of ${pattern} threw: ${cause}`;
+        emit('error', new PushError('handler-failed', text, undefined, undefined, { cause }));
+      }
+    }
+  }
+
+  const unlisten = bus.listen((raw) => {
+    const m = raw as ToTab;
+    switch (m.t) {
+      case 'hello':
+        if (m.tab && m.tab !== tab) return;
+        adopt(m.leader);
+        return sync();
+      case 'status': {
+        if (leader !== m.leader) {
+          const missedHello = leader !== undefined;
+          adopt(m.leader);
+          if (missedHello) sync();
+        }
+        const { t: _t, ...rest } = m;
+        status = rest;
+        if (m.transport && m.transport !== reported) {
+          emit('transport', { transport: m.transport, previous: reported, reason: 'connect' });
+          reported = m.transport;
+        }
+        return setState(m.state, { code: m.state === 'connected' ? 'negotiated' : 'connect' });
+      }
+      case 'event': {
+        if (m.leader !== leader) return;
+        const args = m.args.map(fromWire) as unknown[];
+        if (m.name === 'state') return setState(args[0] as ConnectionState, args[2] as StateReason);
+        if (m.name === 'transport') {
+          const change = args[0] as TransportChange;
+          if (change.transport === reported) return;
+          reported = change.transport;
+          return emit('transport', change);
+        }
+        return (emit as (e: string, ...a: unknown[]) => void)(m.name, ...args);
+      }
+      case 'data':
+        return deliver(m.pattern, m);
+      case 'subbed':
+        if (m.tab === tab) subs.get(m.id)?.settle(m.error && (errorFromWire(m.error) as PushError));
+        return;
+      case 'ack': {
+        const p = m.tab === tab ? pending.get(m.id) : undefined;
+        if (!p || p.to !== m.leader) return;
+        pending.delete(m.id);
+        if (m.error) p.reject(errorFromWire(m.error));
+        else p.resolve(m.members);
+        return;
+      }
+      case 'roll':
+        if (!closed) bus.post({ t: 'here', tab });
+    }
+  });
+
+  function subscribe(
+    channel: string,
+    handler: MessageHandler,
+    options: { resume?: boolean } = {},
+  ): Subscription {
+    if (!isValidChannel(channel)) throw new PushError('invalid-channel', `Invalid channel: ${channel}`);
+    const id = ++ids;
+    let subState: Subscription['state'] = 'pending';
+    let resolve!: () => void;
+    let reject!: (e: PushError) => void;
+    const ready = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    ready.catch(() => {});
+    const resume = options.resume !== false;
+    subs.set(id, {
+      pattern: channel,
+      resume,
+      handler,
+      settle(error) {
+        if (subState !== 'pending') return;
+        subState = error ? 'failed' : 'subscribed';
+        if (error) {
+          subs.delete(id);
+          reject(error);
+        } else resolve();
+      },
+    });
+    if (!closed) bus.post({ t: 'sub', tab, id, pattern: channel, resume });
+    return {
+      channel,
+      get state() {
+        return subState;
+      },
+      ready,
+      unsubscribe() {
+        if (subState === 'unsubscribed') return;
+        if (subState === 'pending') reject(new PushError('closed', 'Unsubscribed'));
+        subState = 'unsubscribed';
+        if (subs.delete(id) && !closed) bus.post({ t: 'unsub', tab, id });
+      },
+    };
+  }
+
+  function presence(channel: string): Presence {
+    const existing = presences.get(channel);
+    if (existing) return existing;
+    const events = mitt<{ join: PresenceMember; leave: PresenceMember }>();
+    let sub: Subscription | undefined;
+    const listen = () => {
+      sub ??= subscribe(presenceChannel(channel), (data) => {
+        const event = data as PresenceEvent;
+        if (event?.type === 'join' || event?.type === 'leave') events.emit(event.type, event.member);
+      });
+      return sub.ready;
+    };
+    const call = async (action: 'enter' | 'leave' | 'members', data?: unknown) =>
+      (await request({ t: 'pres', channel, action, data })) ?? [];
+    const handle: Presence = {
+      channel,
+      async enter(data) {
+        await listen();
+        entered.set(channel, data);
+        return call('enter', data);
+      },
+      async leave() {
+        entered.delete(channel);
+        await call('leave');
+      },
+      members: () => call('members'),
+      on(event, fn) {
+        void listen().catch(() => {});
+        events.on(event, fn);
+        return () => events.off(event, fn);
+      },
+      off: (event, fn) => events.off(event, fn),
+      async close() {
+        const was = entered.delete(channel);
+        events.all.clear();
+        sub?.unsubscribe();
+        sub = undefined;
+        presences.delete(channel);
+        if (was) await call('leave');
+      },
+    };
+    presences.set(channel, handle);
+    return handle;
+  }
+
+  const client: TabClient = {
+    get state() {
+      return state;
+    },
+    get transport() {
+      return status?.transport;
+    },
+    get clientId() {
+      return status?.clientId;
+    },
+    get fallbacks() {
+      return status?.fallbacks ?? [];
+    },
+    get status() {
+      return status;
+    },
+    subscribe: (channel, handler, options) => subscribe(channel, handler as MessageHandler, options),
+    async publish(channel, data) {
+      const parsed = parseChannel(channel);
+      if (!parsed || parsed.kind === 'meta' || parsed.wildcard !== 'none')
+        throw new PushError('invalid-channel', `Cannot publish to ${channel}`);
+      await request({ t: 'pub', channel, data });
+    },
+    presence,
+    on(event, fn) {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event)!.add(fn as unknown as Listener);
+      return () => client.off(event, fn);
+    },
+    off(event, fn) {
+      listeners.get(event)?.delete(fn as unknown as Listener);
+    },
+    connect() {
+      if (!closed) o.onConnect();
+    },
+    sync,
+    bye() {
+      if (!closed) bus.post({ t: 'bye', tab });
+      leader = undefined;
+    },
+    async close() {
+      if (closed) return;
+      client.bye();
+      closed = true;
+      unlisten();
+      for (const p of pending.values()) p.reject(new PushError('closed', 'Client closed'));
+      pending.clear();
+      const previous = state;
+      state = 'closed';
+      emit('state', 'closed', previous, { code: 'close' });
+      await o.onClose();
+    },
+  };
+  return client;
+}

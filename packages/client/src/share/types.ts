@@ -1,0 +1,131 @@
+/**
+ * Types of connection sharing (`createClient({ share: true })` from `@push/client/share`): the
+ * options, the platform seams the sharing code takes (BroadcastChannel, Web Locks, page lifecycle;
+ * all injectable so tests drive them with fakes) and the messages tabs and the leader exchange.
+ */
+import type { ConnectionType, DataMessage, PresenceMember, StreamPosition } from '@push/protocol';
+import type { Clock } from '../transports/transport.js';
+import type { ConnectionState, Fallback } from '../types.js';
+
+/**
+ * Options of `share`.
+ * @example createClient({ url, share: { key: 'user-42' } });
+ */
+export interface ShareOptions {
+  /**
+   * What tabs must have in common to share a connection, besides the origin. Defaults to the
+   * `url`, the static `auth.token` and `credentials`; with an `auth` function pass the user's id
+   * here, or tabs of different users could share.
+   */
+  key?: string;
+  /** BroadcastChannel constructor. @defaultValue `globalThis.BroadcastChannel` */
+  BroadcastChannel?: BroadcastChannelCtor;
+  /** Web Locks; `null` forces the heartbeat election. @defaultValue `navigator.locks` */
+  locks?: LockManagerLike | null;
+  /** Where page lifecycle events come from; `null` for none. @defaultValue `window` + `document` */
+  lifecycle?: LifecycleSource | null;
+  /** Heartbeat period of the fallback election (no Web Locks). @defaultValue 1000 ms */
+  heartbeat?: number;
+  /** How long a new leader waits for the tabs' subscriptions before subscribing. @defaultValue 150 ms */
+  gather?: number;
+  /** Roll call period: tabs that miss two are forgotten (crashed). @defaultValue 20000 ms */
+  rollCall?: number;
+  clock?: Clock;
+}
+
+export interface BroadcastChannelLike {
+  postMessage(message: unknown): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  close(): void;
+}
+export type BroadcastChannelCtor = new (name: string) => BroadcastChannelLike;
+
+/** The part of the Web Locks API the election uses (`navigator.locks`). */
+export interface LockManagerLike {
+  request(
+    name: string,
+    options: { signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<unknown>,
+  ): Promise<unknown>;
+}
+
+/** Page lifecycle events: `hide` (pagehide/freeze: stop leading), `show` (pageshow/resume/visible/online). */
+export interface LifecycleSource {
+  on(event: 'hide' | 'show' | 'unload', fn: () => void): () => void;
+}
+
+/** A serialized PushError/TransportError crossing the channel. */
+export interface WireError {
+  name: string;
+  code: string;
+  message: string;
+  transport?: ConnectionType;
+  status?: number;
+  bayeux?: string;
+  advice?: unknown;
+}
+
+/** What the leader tells the tabs about the shared connection. */
+export interface Status {
+  leader: string;
+  state: ConnectionState;
+  transport: ConnectionType | undefined;
+  clientId: string | undefined;
+  fallbacks: Fallback[];
+  /** Tabs sharing the connection. */
+  tabs: number;
+  /** Who holds the connection: `tab` (an elected leader tab) or `worker`. */
+  holder: 'tab' | 'worker';
+}
+
+export interface SubEntry {
+  id: number;
+  pattern: string;
+  resume: boolean;
+}
+
+/** Tab -> leader. `to` names the leader a request was sent to (requests to a former leader are void). */
+export type ToHub =
+  | {
+      t: 'sync';
+      tab: string;
+      subs: SubEntry[];
+      positions: Record<string, StreamPosition>;
+      entered: Array<[channel: string, data: unknown]>;
+    }
+  | ({ t: 'sub'; tab: string } & SubEntry)
+  | { t: 'unsub'; tab: string; id: number }
+  | { t: 'pub'; tab: string; id: number; to: string; channel: string; data: unknown }
+  | {
+      t: 'pres';
+      tab: string;
+      id: number;
+      to: string;
+      channel: string;
+      action: 'enter' | 'leave' | 'members';
+      data?: unknown;
+    }
+  | { t: 'here'; tab: string }
+  | { t: 'bye'; tab: string };
+
+/** Leader -> tabs. */
+export type ToTab =
+  | { t: 'hello'; leader: string; tab?: string }
+  | ({ t: 'status' } & Status)
+  | { t: 'event'; leader: string; name: 'state' | 'transport' | 'error' | 'recovered'; args: unknown[] }
+  | { t: 'data'; leader: string; pattern: string; message: DataMessage }
+  | { t: 'subbed'; leader: string; tab: string; id: number; error?: WireError }
+  | {
+      t: 'ack';
+      leader: string;
+      tab: string;
+      id: number;
+      error?: WireError;
+      members?: PresenceMember[];
+    }
+  | { t: 'roll'; leader: string };
+
+/** The heartbeat election's own messages. */
+export type ElectionMessage = { t: 'beat'; tab: string } | { t: 'claim'; tab: string };
+
+export type ShareMessage = ToHub | ToTab | ElectionMessage;
