@@ -68,16 +68,12 @@ export function optionsFromEnv(env = process.env) {
 export const selectedBrowsers = (opts) => (opts.browsers.length ? opts.browsers : BROWSERS);
 
 /**
- * Why a case cannot run against a deployment, or undefined when it can. Cases through the fault
- * proxies, the restartable harness or the harness's disconnect control need the local stack; the
- * forever-iframe calls `parent.<callback>()`, which only works when the page is on the push
- * server's own origin (the suite's pages are served locally).
+ * Why a case cannot run against a deployment, or undefined when it can: cases through the fault
+ * proxies, the restartable harness or the harness's disconnect control need the local stack.
  */
 export function localOnlyReason(kase) {
   if (kase.local) return kase.local;
   if (kase.via !== 'direct') return `fault-injecting proxy (${kase.via})`;
-  if (kase.transports?.includes('iframe'))
-    return 'forever-iframe needs the test page on the push server origin (pages are served locally)';
   return undefined;
 }
 

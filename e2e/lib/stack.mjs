@@ -245,9 +245,12 @@ export async function startStack(opts = {}) {
  */
 export function endpointsFor(info, via) {
   if (info.mode === 'target') {
-    // Pages from the local page server; the client talks to the deployment.
-    if (via !== 'direct') throw new Error(`${via} needs the local stack, not available with --target`);
-    return { origin: info.pages, url: info.target, ctl: `${info.pages}/e2e-ctl`, stackCtl: null };
+    // Pages from the local page server; the client talks to the deployment, directly or (the
+    // forever-iframe, which needs one origin) through the page server's relay.
+    const ctl = `${info.pages}/e2e-ctl`;
+    if (via === 'direct') return { origin: info.pages, url: info.target, ctl, stackCtl: null };
+    if (via === 'relay') return { origin: info.pages, url: info.relay, ctl, stackCtl: null };
+    throw new Error(`${via} needs the local stack, not available with --target`);
   }
   const origin =
     via === 'direct' ? info.harness : via === 'restartable' ? info.restartable : info.proxies[via];

@@ -7,10 +7,15 @@
 //     browser), /e2e-ctl/info -> GET {target}/metrics parsed, /e2e-ctl/ticker -> a 25 ms ticker on
 //     /e2e/tick published only while a page holds a lease (first-message and fallback timings).
 //
+//   - relays {pages}/__push/* to {target}/* for the forever-iframe transport only: its document
+//     calls parent.<callback>(), which a browser allows only when the page and the push endpoint
+//     share an origin. Streams pass chunk by chunk, so a buffering deployment still shows.
+//
 // Environment: PUSH_PUBLISH_KEY (sent as "authorization: Bearer KEY" on publishes), PUSH_TOKEN
 // (handed to the pages' clients as `auth: { token }`, for deployments that authenticate handshakes).
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import { extname, join, normalize } from 'node:path';
 import { BUILD_DIR, E2E_ROOT } from './stack.mjs';
 
@@ -19,6 +24,52 @@ const MIME = {
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
 };
+
+/** The page server's path that relays to the deployment (same-origin iframe transport). */
+export const RELAY_PATH = '/__push';
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+const endToEnd = (headers) =>
+  Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+
+/** Forwards one request under RELAY_PATH to the deployment, streaming the response as it comes. */
+function relay(target, req, res, rest) {
+  const t = new URL(target);
+  const client = t.protocol === 'https:' ? https : http;
+  const up = client.request(
+    {
+      protocol: t.protocol,
+      hostname: t.hostname,
+      port: t.port || undefined,
+      method: req.method,
+      path: `${t.pathname.replace(/\/$/, '')}${rest}`,
+      headers: { ...endToEnd(req.headers), host: t.host },
+    },
+    (ur) => {
+      res.writeHead(ur.statusCode ?? 502, endToEnd(ur.headers));
+      res.flushHeaders();
+      ur.on('data', (c) => res.write(c));
+      ur.on('end', () => res.end());
+      ur.on('error', () => res.destroy());
+    },
+  );
+  up.on('error', (e) => {
+    if (res.headersSent) return res.destroy();
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`e2e relay: ${target}: ${e.message}`);
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  req.pipe(up);
+}
 
 /** Parses the Prometheus exposition of GET {path}/metrics into the shape of `push.metrics()`. */
 export function parseMetrics(text) {
@@ -250,6 +301,8 @@ export async function startTargetStack(opts) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/e2e-ctl/')) return void control(req, res, url.pathname.slice(9));
+    if (url.pathname === RELAY_PATH || url.pathname.startsWith(`${RELAY_PATH}/`))
+      return relay(target, req, res, `${url.pathname.slice(RELAY_PATH.length)}${url.search}`);
     void serveStatic(res, url.pathname);
   });
   await new Promise((resolve, reject) => {
@@ -257,7 +310,15 @@ export async function startTargetStack(opts) {
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);
   });
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const info = { name, mode: 'target', target, harness: origin, pages: origin, token: opts.token };
+  const info = {
+    name,
+    mode: 'target',
+    target,
+    harness: origin,
+    pages: origin,
+    relay: `${origin}${RELAY_PATH}`,
+    token: opts.token,
+  };
   return {
     info,
     /** The deployment's counters now (undefined when not reachable). */

@@ -107,6 +107,11 @@ lines.push(
     `${sel.seed !== null && sel.seed !== undefined ? `; seed ${sel.seed}` : ''}.`,
   '',
 );
+if (sel.target && sel.cases.some((c) => c.transport === 'iframe'))
+  lines.push(
+    `The iframe cases reach ${sel.target} through the local page server's same-origin relay (\`/__push\`, streamed chunk by chunk): a forever-iframe document calls \`parent.<callback>()\`, which a browser allows only when the page and the push endpoint share an origin. Every other case talks to the deployment directly, cross-origin.`,
+    '',
+  );
 lines.push(problems.length ? `**RESULT: FAILED** (${failed} failed or not run)` : '**RESULT: PASSED**', '');
 for (const p of problems) lines.push(`- **${p}**`);
 if (problems.length) lines.push('');
