@@ -273,3 +273,19 @@ describe('a stalled reader (TCP window full)', () => {
     await witnessStillReceives();
   });
 });
+
+describe('channels named like Object.prototype members', () => {
+  it('get a Bayeux answer each (no handler is looked up on a prototype)', async () => {
+    const running = await startServer();
+    try {
+      for (const channel of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+        const { status, body } = await post(running.url, [{ channel, advice: { timeout: 10 } }]);
+        expect(status).toBe(200);
+        expect(body).toHaveLength(1);
+        expect(body[0]).toMatchObject({ successful: false });
+      }
+    } finally {
+      await running.close();
+    }
+  });
+});

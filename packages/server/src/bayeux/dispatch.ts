@@ -23,13 +23,17 @@ import { handleUnsubscribe } from './unsubscribe.js';
 
 type Handler = (ctx: BatchContext, message: Message, result: BatchResult) => void | Promise<void>;
 
-const META_HANDLERS: Record<string, Handler> = {
-  [META.handshake]: (ctx, m, r) => handleHandshake(ctx, m as HandshakeRequest, r),
-  [META.connect]: (ctx, m, r) => handleConnect(ctx, m as ConnectRequest, r),
-  [META.subscribe]: (ctx, m, r) => handleSubscribe(ctx, m as SubscribeRequest, r),
-  [META.unsubscribe]: (ctx, m, r) => handleUnsubscribe(ctx, m as UnsubscribeRequest, r),
-  [META.disconnect]: (ctx, m, r) => handleDisconnect(ctx, m as DisconnectRequest, r),
-};
+/**
+ * A Map, not an object literal: the channel is client input, and `handlers['constructor']` would
+ * find Object's constructor on the prototype (the fuzzer found that: a batch answered with `[]`).
+ */
+const META_HANDLERS = new Map<string, Handler>([
+  [META.handshake, (ctx, m, r) => handleHandshake(ctx, m as HandshakeRequest, r)],
+  [META.connect, (ctx, m, r) => handleConnect(ctx, m as ConnectRequest, r)],
+  [META.subscribe, (ctx, m, r) => handleSubscribe(ctx, m as SubscribeRequest, r)],
+  [META.unsubscribe, (ctx, m, r) => handleUnsubscribe(ctx, m as UnsubscribeRequest, r)],
+  [META.disconnect, (ctx, m, r) => handleDisconnect(ctx, m as DisconnectRequest, r)],
+]);
 
 /**
  * Processes a decoded batch. Never throws for bad input: every problem becomes a failed reply.
@@ -53,7 +57,7 @@ export async function processBatch(ctx: BatchContext, messages: readonly Message
     const message = messages[index]!;
     const repliesBefore = result.replies.length;
     try {
-      const handler = META_HANDLERS[message.channel];
+      const handler = META_HANDLERS.get(message.channel);
       if (message.channel === META.handshake && ++handshakes > maxHandshakesPerBatch) {
         metrics.refused('handshakes-per-batch');
         result.replies.push(
