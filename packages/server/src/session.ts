@@ -2,7 +2,7 @@
  * One Bayeux client session: its subscriptions, its bounded queue, the connection or held
  * `/meta/connect` its messages go out on, and the ack extension's batches.
  */
-import { type ConnectionType, type Message, type Reply, TRANSPORTS } from '@push/protocol';
+import type { ConnectionType, Message, Reply } from '@push/protocol';
 import type { Clock } from './clock.js';
 import type { Deadline, Deadlines, DeadlineTarget } from './deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -174,7 +174,7 @@ export class Session implements DeadlineTarget {
     const connection = this.connection;
     // A stream writes at the end of the tick: the first delivery queued asks for the flush. A
     // long burst in one tick goes out in frames of FRAME_BATCH, so it never fills the queue.
-    if (connection && this.isEager(connection)) {
+    if (connection) {
       if (this.queue.length === 1) this.host.flushSoon(this);
       else if (this.queue.length >= FRAME_BATCH) this.flush();
       return;
@@ -186,15 +186,21 @@ export class Session implements DeadlineTarget {
   flush(): void {
     if (this.closed || this.queue.length === 0) return;
     const connection = this.connection;
-    if (connection && this.isEager(connection)) {
+    if (connection) {
       if (connection.isBlocked()) {
         this.waitForDrain(connection);
         return;
       }
       const batch = this.queue.drain();
       connection.write(batch);
-      if (this.ackEnabled) this.acks().open.push(...batch);
       this.host.delivered(batch.length);
+      if (this.ackEnabled) {
+        const book = this.acks();
+        book.open.push(...batch);
+        // Number what went out before it is half the unacked bound: the client acks it with its
+        // next connect, long before the window could overflow.
+        if (book.open.length >= this.maxQueue / 2 && this.heldResponder) this.release();
+      }
       return;
     }
     if (this.heldResponder && !this.releaseScheduled) {
@@ -233,10 +239,9 @@ export class Session implements DeadlineTarget {
     this.heldReply = reply;
     this.heldResponder = respond;
     this.heldDeadline = this.host.deadlines.add(timeoutMs, this);
-    const connection = this.connection;
-    const eager = connection !== undefined && this.isEager(connection);
-    if (this.queue.length > 0 && !eager) this.release();
-    else if (eager) this.flush();
+    // With a connection, queued messages go out on it; without one, they answer this connect.
+    if (this.connection) this.flush();
+    else if (this.queue.length > 0) this.release();
   }
 
   /** The held connect's time is up: answer it (empty, or with what is queued). */
@@ -266,7 +271,7 @@ export class Session implements DeadlineTarget {
       return;
     }
     const connection = this.connection;
-    const deliveries = connection && this.isEager(connection) ? [] : this.queue.drain();
+    const deliveries = connection ? [] : this.queue.drain();
     respond.answerConnect([this.completeConnectReply(reply, deliveries)], deliveries);
     this.host.delivered(deliveries.length);
   }
@@ -277,7 +282,7 @@ export class Session implements DeadlineTarget {
    */
   answerNow(reply: Reply): { replies: Message[]; deliveries: Delivery[] } {
     const connection = this.connection;
-    const deliveries = connection && this.isEager(connection) ? [] : this.queue.drain();
+    const deliveries = connection ? [] : this.queue.drain();
     this.host.delivered(deliveries.length);
     return { replies: [this.completeConnectReply(reply, deliveries)], deliveries };
   }
@@ -286,7 +291,7 @@ export class Session implements DeadlineTarget {
   takePiggyback(): Delivery[] {
     if (this.ackEnabled || this.queue.length === 0) return [];
     const connection = this.connection;
-    if (connection && this.isEager(connection)) return [];
+    if (connection) return [];
     const deliveries = this.queue.drain();
     this.host.delivered(deliveries.length);
     return deliveries;
@@ -309,7 +314,7 @@ export class Session implements DeadlineTarget {
   end(final?: Reply): void {
     if (this.closed) return;
     // Deliveries of this tick still waiting for their flush go out before the stream closes.
-    if (this.connection && this.isEager(this.connection)) this.flush();
+    if (this.connection) this.flush();
     const wasHeld = this.heldResponder !== undefined;
     // A held request is always answered, so no HTTP response or client is left hanging.
     this.release(final);
@@ -332,14 +337,6 @@ export class Session implements DeadlineTarget {
   private acks(): AckBook {
     this.ackBook ??= { counter: 0, open: [], unacked: [], unackedCount: 0 };
     return this.ackBook;
-  }
-
-  /**
-   * Deliveries go out on the connection as they happen, except on a duplex one (WebSocket) with
-   * the ack extension: there they ride only on `/meta/connect` replies, which number the batches.
-   */
-  private isEager(connection: Connection): boolean {
-    return !(this.ackEnabled && TRANSPORTS[connection.type].duplex);
   }
 
   private completeConnectReply(reply: Reply, deliveries: Delivery[]): Reply {

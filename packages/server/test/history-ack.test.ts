@@ -2,7 +2,7 @@
 import type { Reply, StreamPosition } from '@push/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelHistory } from '../src/index.js';
-import { handshake, post, type Running, startServer, WsClient } from './helpers.js';
+import { eventually, handshake, post, type Running, startServer, WsClient } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];
@@ -176,16 +176,41 @@ describe('ack extension (CometD compatible)', () => {
     expect(r4.body).toHaveLength(1);
   });
 
-  it('over WebSocket, ack sessions get messages with the held connect reply', async () => {
-    server = await startServer();
+  it('over WebSocket, ack sessions get messages at once; the held connect reply numbers them later', async () => {
+    server = await startServer({ timeout: 400 });
     const client = await WsClient.open(server.wsUrl);
     clients.push(client);
     await client.start(['/wsack'], { ack: true });
+    const connectsBefore = client.received.filter((m) => m.channel === '/meta/connect').length;
     await server.push.publish('/wsack', 1);
+    await client.waitFor((m) => m.channel === '/wsack', 1_000);
+    // Delivered without waiting for a connect round trip.
+    expect(client.received.filter((m) => m.channel === '/meta/connect')).toHaveLength(connectsBefore);
+    // The held connect is answered at its timeout with the batch number covering message 1.
     const reply = (await client.waitFor(
       (m) => m.channel === '/meta/connect' && typeof m.ext?.ack === 'number',
     )) as Reply;
     expect(reply.successful).toBe(true);
     expect(client.data('/wsack')).toEqual([1]);
+  });
+
+  it('over WebSocket, a fast stream gets its batch numbered at half maxQueue, before the window fills', async () => {
+    server = await startServer({ limits: { maxQueue: 20 } });
+    const client = await WsClient.open(server.wsUrl);
+    clients.push(client);
+    await client.start(['/fast'], { ack: true });
+    // The client acks every numbered batch with its next connect, as CometD's extension does.
+    client.ws.on('message', (data) => {
+      for (const m of JSON.parse(data.toString()) as Reply[])
+        if (m.channel === '/meta/connect' && typeof m.ext?.ack === 'number')
+          client.connect({ ack: m.ext.ack });
+    });
+    for (let n = 1; n <= 200; n++) {
+      await server.push.publish('/fast', n);
+      if (n % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await eventually(() => client.data('/fast').length === 200, 5_000);
+    expect(client.data('/fast')).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(server.push.metrics().queueOverflows).toBe(0);
   });
 });

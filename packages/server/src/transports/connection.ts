@@ -5,8 +5,9 @@ import type { Delivery } from '../delivery.js';
 /**
  * A live channel to one client that can carry messages at any time: a WebSocket, an SSE stream,
  * a forever-iframe. (Long-polling and JSONP have no Connection: they answer held requests.)
- * A session with the ack extension still sends deliveries over a WebSocket only with
- * `/meta/connect` replies, as CometD does, so every batch has a number the client can ack.
+ * Deliveries are written as they happen on every connection, with the ack extension too: the next
+ * `/meta/connect` reply numbers the batch of what went out since (`ext.ack`), and the client acks
+ * it with its next connect, so acks never hold a delivery back.
  */
 export interface Connection {
   readonly type: ConnectionType;
