@@ -82,3 +82,31 @@ describe('CometD client with its AckExtension', () => {
     expect(acks.some((ack) => typeof ack === 'number')).toBe(true);
   });
 });
+
+describe('CometD client with its AckExtension over websocket', () => {
+  it('receives every message as it is published, and acks the numbered batches', async () => {
+    await server.close();
+    server = await startServer({ timeout: 2_000 });
+    const cometd = new CometD();
+    cometd.registerExtension('ack', new AckExtension());
+    cometd.configure({ url: server.url, logLevel: 'warn' });
+    clients.push(cometd);
+    const batches: number[] = [];
+    cometd.addListener('/meta/connect', (m) => {
+      const ack = (m.ext as { ack?: unknown } | undefined)?.ack;
+      if (typeof ack === 'number') batches.push(ack);
+    });
+    const reply = await call((cb) => cometd.handshake(cb));
+    expect((reply.ext as { ack?: unknown } | undefined)?.ack).toBe(true);
+    const received: unknown[] = [];
+    await call((cb) => cometd.subscribe('/acked/ws', (m) => received.push(m.data), cb));
+    await eventually(() => (server.push.metrics().connections.websocket ?? 0) === 1);
+    const before = batches.length;
+    for (let i = 0; i < 5; i++) await server.push.publish('/acked/ws', i);
+    // Delivered at once, not with the held connect's reply (2 s here).
+    await eventually(() => received.length === 5, 1_000);
+    expect(received).toEqual([0, 1, 2, 3, 4]);
+    await eventually(() => batches.length > before, 4_000);
+    expect(server.push.metrics().queueOverflows).toBe(0);
+  });
+});
