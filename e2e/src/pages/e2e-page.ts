@@ -267,6 +267,7 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
       r.subChannel = (sub as any).channel;
       await within(sub.ready, 10000, 'sub.ready');
       r.subStateReady = (sub as any).state;
+      r.received = got; // what arrived so far, also when the wait below times out
       for (let n = 1; n <= 3; n++) await ctl.publish(channel, { n, text: `plain ${n}` });
       await waitFor(() => got.length >= 3, 10000, '3 messages on the plain channel');
       await sleep(150);
@@ -292,6 +293,8 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
         deep.push({ channel: message?.channel, n: data?.n }),
       );
       await within(Promise.all([s1.ready, s2.ready]), 10000, 'wildcard subscriptions ready');
+      r.one = one; // what arrived so far, also when the wait below times out
+      r.deep = deep;
       const sends: [string, number][] = [
         [`${base}/w/a`, 1],
         [`${base}/w/a/deep`, 2], // not matched by /w/*
