@@ -1,0 +1,5 @@
+import { buildShare } from './build.mjs';
+
+export default async function globalSetup() {
+  await buildShare();
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from '@playwright/test';
+import { debianChromium } from '../../tooling/playwright-chromium.mjs';
+
+// The sharing tests (issue 16): many tabs of one browser context, so they run one at a time.
+// npx playwright test -c e2e/share [--project chromium|firefox]
+export default defineConfig({
+  testDir: '.',
+  testMatch: '*.spec.ts',
+  workers: 1,
+  retries: 0,
+  timeout: 90_000,
+  outputDir: '../test-results/share',
+  globalSetup: './global-setup.ts',
+  reporter: [['list']],
+  use: { trace: 'retain-on-failure', actionTimeout: 15_000, navigationTimeout: 15_000 },
+  projects: [
+    debianChromium,
+    {
+      name: 'firefox',
+      use: {
+        browserName: 'firefox',
+        channel: 'moz-firefox',
+        launchOptions: { executablePath: '/usr/bin/firefox-esr' },
+      },
+    },
+  ],
+});

@@ -1,0 +1,150 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: page globals
+// Issue 16: one connection per browser. 8 tabs of one origin over HTTP/1.1 (SSE, long-polling):
+// without `share` the browser's 6-connections-per-host limit stalls the 7th tab; with `share`
+// every tab receives every message over one session; closing the leader tab mid-stream keeps a
+// numbered stream gap-free and duplicate-free in the other tabs with one new connection.
+import { type BrowserContext, expect, type Page, test } from '@playwright/test';
+import { startShareStack } from './stack.mjs';
+
+type Stack = Awaited<ReturnType<typeof startShareStack>>;
+let stack: Stack;
+test.beforeEach(async () => {
+  stack = await startShareStack();
+});
+test.afterEach(async () => {
+  await stack.stop();
+});
+
+let ids = 0;
+const channelFor = (name: string) => `/share/${name}-${Date.now().toString(36)}-${++ids}`;
+
+async function openTabs(
+  context: BrowserContext,
+  n: number,
+  q: { transport: string; share: boolean; channel: string },
+): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (let i = 0; i < n; i++) {
+    const page = await context.newPage();
+    const query = new URLSearchParams({
+      url: stack.push,
+      transport: q.transport,
+      share: q.share ? '1' : '0',
+      channel: q.channel,
+    });
+    await page.goto(`${stack.harness}/share.html?${query}`);
+    await page.waitForFunction(() => (window as any).__shareReady === true);
+    pages.push(page);
+  }
+  return pages;
+}
+
+const info = (page: Page) => page.evaluate(() => (window as any).shareTab.info());
+const received = (page: Page) => page.evaluate(() => [...(window as any).shareTab.received]);
+
+/** Every seq 1..n once, in order. */
+function gapFree(seqs: number[], n: number) {
+  return seqs.length === n && seqs.every((s, i) => s === i + 1);
+}
+
+async function waitAll(pages: Page[], predicate: (i: any) => boolean, timeout: number) {
+  await expect
+    .poll(async () => (await Promise.all(pages.map(info))).filter(predicate).length, { timeout })
+    .toBe(pages.length);
+}
+
+for (const transport of ['eventsource', 'long-polling'] as const) {
+  test(`${transport}: without share, the 7th and 8th tabs stall on the 6-connection limit`, async ({
+    context,
+  }) => {
+    test.skip(transport === 'long-polling', 'a held long-poll frees its socket on every answer: see README');
+    const channel = channelFor('noshare');
+    const pages = await openTabs(context, 8, { transport, share: false, channel });
+    // the first tabs connect and subscribe (five: the sixth tab's stream takes the last socket, so
+    // its subscribe POST waits too) ...
+    await expect
+      .poll(
+        async () => (await Promise.all(pages.map(info))).filter((i) => i.subscribed === 'subscribed').length,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBeGreaterThanOrEqual(5);
+    await stack.ctl('stream', { channel, count: 20, intervalMs: 20 });
+    await expect.poll(async () => (await received(pages[0]!)).length, { timeout: 10_000 }).toBe(20);
+    await pages[0]!.waitForTimeout(3000);
+    const counts = await Promise.all(pages.map(async (p) => (await received(p)).length));
+    const states = await Promise.all(pages.map(async (p) => (await info(p)).state));
+    console.log(
+      `[${transport}] no share: per-tab messages ${counts.join(',')}; states ${states.join(',')}; proxy ${JSON.stringify(stack.counts)}`,
+    );
+    // ... the rest cannot: the browser holds their requests back
+    expect(counts.filter((c) => c === 20).length).toBeGreaterThanOrEqual(5);
+    expect(counts.slice(6)).toEqual([0, 0]);
+    expect(states.slice(6).filter((s) => s === 'connected')).toEqual([]);
+    expect(stack.counts.maxOpen).toBe(6);
+  });
+
+  test(`${transport}: with share, 8 tabs receive every message over one session`, async ({ context }) => {
+    const channel = channelFor('share');
+    const pages = await openTabs(context, 8, { transport, share: true, channel });
+    await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+    const infos = await Promise.all(pages.map(info));
+    expect(new Set(infos.map((i) => i.clientId)).size).toBe(1);
+    expect(infos.filter((i) => i.sharing?.here)).toHaveLength(1);
+    expect(infos.every((i) => i.sharing?.tabs === 8 && i.transport === transport)).toBe(true);
+    const n = 200;
+    await stack.ctl('stream', { channel, count: n, intervalMs: 5 });
+    await expect
+      .poll(async () => (await Promise.all(pages.map(received))).filter((s) => s.length >= n).length, {
+        timeout: 20_000,
+      })
+      .toBe(8);
+    for (const page of pages) expect(gapFree(await received(page), n)).toBe(true);
+    // a publish from a follower tab is acknowledged in that tab
+    const ack = await pages[7]!.evaluate(([c, seq]) => (window as any).shareTab.publish(c, { seq }), [
+      channel,
+      n + 1,
+    ] as const);
+    expect(ack).toBe('ok');
+    await expect.poll(async () => (await received(pages[0]!)).length).toBe(n + 1);
+    const server = (await stack.ctl('info')).metrics;
+    console.log(`[${transport}] share: sessions ${server.sessions}, proxy ${JSON.stringify(stack.counts)}`);
+    expect(stack.counts.handshakes).toBe(1);
+    expect(server.sessions).toBe(1);
+  });
+
+  test(`${transport}: closing the leader tab mid-stream keeps the stream whole in the others`, async ({
+    context,
+  }) => {
+    const channel = channelFor('failover');
+    const pages = await openTabs(context, 4, { transport, share: true, channel });
+    await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+    const infos = await Promise.all(pages.map(info));
+    const leader = pages[infos.findIndex((i) => i.sharing?.here)]!;
+    const others = pages.filter((p) => p !== leader);
+    const n = 300;
+    await stack.ctl('stream', { channel, count: n, intervalMs: 10 });
+    await expect
+      .poll(async () => (await received(others[0]!)).length, { timeout: 10_000 })
+      .toBeGreaterThan(80);
+    const handshakesBefore = stack.counts.handshakes;
+    await leader.close();
+    await expect
+      .poll(async () => (await Promise.all(others.map(received))).filter((s) => s.length >= n).length, {
+        timeout: 30_000,
+      })
+      .toBe(others.length);
+    for (const page of others) {
+      const seqs = await received(page);
+      expect(gapFree(seqs, n), `tab got ${seqs.length}: ${seqs.slice(0, 5)}…`).toBe(true);
+    }
+    const after = await Promise.all(others.map(info));
+    expect(after.filter((i) => i.sharing?.here)).toHaveLength(1);
+    console.log(
+      `[${transport}] failover: handshakes ${handshakesBefore} -> ${stack.counts.handshakes}; proxy ${JSON.stringify(stack.counts)}`,
+    );
+    expect(handshakesBefore).toBe(1);
+    expect(stack.counts.handshakes).toBe(2);
+  });
+}
