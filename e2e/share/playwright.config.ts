@@ -9,7 +9,8 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   timeout: 90_000,
-  outputDir: '../test-results/share',
+  // not under test-results/: the main suite wipes that folder when it starts
+  outputDir: '../node_modules/.cache/push-share/results',
   globalSetup: './global-setup.ts',
   reporter: [['list']],
   use: { trace: 'retain-on-failure', actionTimeout: 15_000, navigationTimeout: 15_000 },
