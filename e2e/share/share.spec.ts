@@ -53,11 +53,13 @@ async function waitAll(pages: Page[], predicate: (i: any) => boolean, timeout: n
     .toBe(pages.length);
 }
 
-for (const transport of ['eventsource', 'long-polling'] as const) {
+// The stall is proven on SSE, where each tab holds its socket for good. Long-polling tabs free
+// their socket on every answer, so without share they starve each other intermittently rather
+// than stall cleanly: that case is not asserted (the share tests below cover long-polling).
+for (const transport of ['eventsource'] as const) {
   test(`${transport}: without share, the 7th and 8th tabs stall on the 6-connection limit`, async ({
     context,
   }) => {
-    test.skip(transport === 'long-polling', 'a held long-poll frees its socket on every answer: see README');
     const channel = channelFor('noshare');
     const pages = await openTabs(context, 8, { transport, share: false, channel });
     // the first tabs connect and subscribe (five: the sixth tab's stream takes the last socket, so
@@ -84,7 +86,9 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
     expect(states.slice(6).filter((s) => s === 'connected')).toEqual([]);
     expect(stack.counts.maxOpen).toBe(6);
   });
+}
 
+for (const transport of ['eventsource', 'long-polling'] as const) {
   test(`${transport}: with share, 8 tabs receive every message over one session`, async ({ context }) => {
     const channel = channelFor('share');
     const pages = await openTabs(context, 8, { transport, share: true, channel });
