@@ -41,6 +41,9 @@ export function createClientFactory(
   } = {},
 ) {
   return (options: ClientOptions): PushClient => {
+    // Sharing lives in its own entry (out of the core bundle): never ignore the option silently.
+    if (options.share)
+      throw new PushError('invalid-option', 'share: import createClient from @push/client/share');
     const url = new URL(options.url, (globalThis as { location?: { href: string } }).location?.href);
     const env = createPlatform(options);
     const factories = (options.transports ?? registry).map((entry: ConnectionType | TransportFactory) => {

@@ -245,6 +245,17 @@ describe('negotiation', () => {
         message: expect.stringMatching(/pass its factory/),
       }),
     );
+    // `share` is honoured only by @push/client/share: the core entries refuse it, never ignore it.
+    expect(() => createClient({ url: URL_, share: true, autoConnect: false })).toThrow(
+      expect.objectContaining({
+        code: 'invalid-option',
+        message: expect.stringMatching(/@push\/client\/share/),
+      }),
+    );
+    const core = await import('./index.js');
+    expect(() => core.createClient({ url: URL_, share: true, autoConnect: false })).toThrow(
+      expect.objectContaining({ code: 'invalid-option' }),
+    );
     const client = createClient({ url: URL_, autoConnect: false });
     expect(() => client.presence('/chat')).toThrow(
       expect.objectContaining({

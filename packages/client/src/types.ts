@@ -156,7 +156,8 @@ export interface ClientOptions {
   maxQueue?: number;
   /**
    * Share one connection among all tabs of this origin (same `url` and credentials): honoured by
-   * `createClient` from `@push/client/share`; see the README's "Sharing one connection".
+   * `createClient` from `@push/client/share`; the core `createClient` refuses it with an
+   * `invalid-option` PushError. See the README's "Sharing one connection".
    */
   share?: boolean | import('./share/types.js').ShareOptions;
 }
