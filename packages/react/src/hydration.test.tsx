@@ -10,7 +10,7 @@ import { useChannel } from './use-channel.js';
 import { useConnectionState } from './use-push.js';
 
 const created = vi.hoisted(() => [] as FakeClient[]);
-vi.mock('@push/client', async () => {
+vi.mock('@push/client/share', async () => {
   const { FakeClient } = await import('./testing/fake-client.js');
   return {
     createClient: () => {

@@ -9,7 +9,7 @@ import { usePresence } from './use-presence.js';
 import { useConnectionState, usePublish, usePush } from './use-push.js';
 
 const created = vi.hoisted(() => [] as { options: unknown; client: unknown }[]);
-vi.mock('@push/client', async () => {
+vi.mock('@push/client/share', async () => {
   const { FakeClient } = await import('./testing/fake-client.js');
   return {
     createClient: (options: unknown) => {
@@ -142,4 +142,15 @@ describe('a hook without a provider', () => {
       quiet.mockRestore();
     });
   }
+});
+
+describe('sharing', () => {
+  it('passes share through to the share entry, which decides per option', () => {
+    render(
+      <PushProvider options={{ url: 'http://localhost/push', share: true }}>
+        <span>shared</span>
+      </PushProvider>,
+    );
+    expect(created.at(-1)?.options).toMatchObject({ share: true });
+  });
 });

@@ -1,12 +1,16 @@
 'use client';
 
-import { type ClientOptions, createClient, type PushClient } from '@push/client';
+import type { ClientOptions, PushClient } from '@push/client';
+// The share entry's createClient is the core one unless `options.share` is set: then all tabs of
+// the origin share one connection (see @push/client's README, "Sharing one connection").
+import { createClient } from '@push/client/share';
 import { type ReactElement, type ReactNode, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { ClientHolder } from './client-holder.js';
 import { PushContext, type PushContextValue } from './context.js';
 
 /**
- * Options for a provider-owned client: exactly what `createClient()` from `@push/client` takes.
+ * Options for a provider-owned client: exactly what `createClient()` from `@push/client` takes;
+ * `share: true` makes every tab of the origin share one connection.
  *
  * @example
  * const options: PushClientOptions = { url: 'https://example.com/push', transports: ['websocket', 'long-polling'] };

@@ -8,7 +8,7 @@ import { usePresence } from './use-presence.js';
 import { useConnectionState, usePush } from './use-push.js';
 
 const createClient = vi.hoisted(() => vi.fn());
-vi.mock('@push/client', () => ({ createClient }));
+vi.mock('@push/client/share', () => ({ createClient }));
 
 function Page() {
   const { client, transport } = usePush();
