@@ -135,7 +135,11 @@ export interface ClientOptions {
   document?: Document;
   /** Extra headers on HTTP requests. */
   headers?: Record<string, string>;
-  /** @defaultValue 'include' */
+  /**
+   * Whether HTTP transports send cookies. Cross-origin cookies need `'include'` here and the
+   * server's `origins` list (a server without one never allows credentialed CORS).
+   * @defaultValue 'same-origin' (fetch's own default)
+   */
   credentials?: RequestCredentials;
   /** Random source for backoff jitter. @defaultValue Math.random */
   random?: () => number;

@@ -36,3 +36,34 @@ describe('push-server CLI', () => {
     await expect(main(['--port', 'eighty'])).rejects.toThrow('--port must be 0-65535, got eighty');
   });
 });
+
+describe('push-server --origins', () => {
+  it('allows listed sites (with credentials) and refuses others; a bad entry is a clear error', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const stop = await main(['--port', '0', '--host', '127.0.0.1', '--origins', 'https://app.example.com']);
+    try {
+      const url = /listening on (\S+)/.exec(lines.join(''))![1]!;
+      const handshake = (origin: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin },
+          body: JSON.stringify([
+            { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'] },
+          ]),
+        });
+      const allowed = await handshake('https://app.example.com');
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+      expect((await handshake('https://evil.example')).status).toBe(403);
+    } finally {
+      await stop();
+    }
+    await expect(main(['--port', '0', '--origins', 'app.example.com'])).rejects.toThrow(
+      '--origins takes origins like https://app.example.com, got app.example.com',
+    );
+  });
+});

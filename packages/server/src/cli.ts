@@ -1,5 +1,5 @@
 /**
- * `push-server --port N --path /push [--host H] [--redis URL] [--publish-key KEY | --open-publish] [--jsonp]`:
+ * `push-server --port N --path /push [--host H] [--redis URL [--redis-prefix P]] [--publish-key KEY | --open-publish] [--jsonp]`:
  * a thin shell that runs `createPushServer` on a node:http server.
  */
 import { createServer } from 'node:http';
@@ -9,7 +9,7 @@ import type { Broker } from './broker/types.js';
 import { messageOf } from './errors.js';
 import { createPushServer } from './server.js';
 
-const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY | --open-publish] [--jsonp]
+const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY | --open-publish] [--origins URL,URL] [--jsonp]
 
   --port N            port to listen on (default 8080; 0 picks a free one)
   --host H            interface to bind (default all)
@@ -18,8 +18,30 @@ const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redi
   --publish-key KEY   accept POST {path}/publish from back ends that send KEY (or set PUSH_PUBLISH_KEY);
                       without it the endpoint is closed
   --open-publish      LOCAL DEVELOPMENT ONLY: anyone who can reach the server may POST {path}/publish
+  --origins LIST      comma-separated sites allowed to use the server from a browser, e.g.
+                      https://app.example.com (WebSocket Origin check, credentialed CORS); without
+                      it any site may connect, and CORS never allows cookies
   --jsonp             also offer callback-polling (JSONP)
 `;
+
+/** `--origins a,b`: each entry must be an origin (scheme://host[:port]), said plainly otherwise. */
+function parseOrigins(list: string): string[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      let origin: string | undefined;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        origin = undefined;
+      }
+      if (origin === undefined || origin === 'null' || origin !== entry.replace(/\/$/, ''))
+        throw new Error(`--origins takes origins like https://app.example.com, got ${entry}`);
+      return origin;
+    });
+}
 
 /** Loads the Redis broker, or explains what is missing. */
 async function loadRedisBroker(url: string): Promise<Broker> {
@@ -52,6 +74,7 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
       'publish-key': { type: 'string' },
       'open-publish': { type: 'boolean', default: false },
       jsonp: { type: 'boolean', default: false },
+      origins: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -87,6 +110,7 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
     ...(broker ? { broker } : {}),
     ...(publishKey !== undefined ? { publishKey } : {}),
     ...(values['open-publish'] ? { publishEndpoint: 'open' as const } : {}),
+    ...(values.origins ? { origins: parseOrigins(values.origins) } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -115,13 +139,12 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   };
 }
 
-const isEntry = (() => {
-  const script = process.argv[1] ?? '';
-  return /(?:^|[\\/])(?:cli\.(?:js|cjs|ts)|push-server)$/.test(script);
-})();
-
-if (isEntry) {
-  main(process.argv.slice(2)).then(
+/**
+ * Runs the CLI as a process: starts it with `argv`, stops it on SIGINT / SIGTERM, and exits with a
+ * usage message on a bad argument. The `push-server` bin (bin/push-server.mjs) calls this.
+ */
+export function run(argv: string[]): void {
+  main(argv).then(
     (stop) => {
       const shutdown = () => {
         stop().then(
@@ -138,3 +161,6 @@ if (isEntry) {
     },
   );
 }
+
+// `node dist/cli.js ...` also runs it (the bin shim imports this module and calls `run` itself).
+if (/(?:^|[\\/])cli\.(?:js|cjs|ts)$/.test(process.argv[1] ?? '')) run(process.argv.slice(2));

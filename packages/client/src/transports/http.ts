@@ -45,7 +45,7 @@ export function createPoster(type: ConnectionType, url: URL, events: TransportEv
             method: 'POST',
             headers: { 'content-type': 'application/json', ...env.headers },
             body: encodeBatch(batch),
-            credentials: env.credentials ?? 'include',
+            credentials: env.credentials ?? 'same-origin',
             signal: controller.signal,
           });
           if (!response.ok) throw new TransportError('http-status', type, { status: response.status });
@@ -119,7 +119,7 @@ export function openStream(
   (async () => {
     const response = await env.fetch!(url, {
       headers: { accept, ...env.headers },
-      credentials: env.credentials ?? 'include',
+      credentials: env.credentials ?? 'same-origin',
       signal: controller.signal,
       cache: 'no-store',
     });

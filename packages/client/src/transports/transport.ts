@@ -126,7 +126,7 @@ export interface Platform {
   document?: Document;
   /** Extra request headers for HTTP transports (e.g. from `auth`). */
   headers?: Record<string, string>;
-  /** `fetch` credentials mode for HTTP transports; default `'include'`. */
+  /** `fetch` credentials mode for HTTP transports; default `'same-origin'`. */
   credentials?: RequestCredentials;
   random: () => number;
   log: Logger;
