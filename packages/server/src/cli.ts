@@ -9,12 +9,14 @@ import type { Broker } from './broker/types.js';
 import { messageOf } from './errors.js';
 import { createPushServer } from './server.js';
 
-const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379] [--publish-key KEY | --open-publish] [--origins URL,URL] [--jsonp]
+const USAGE = `Usage: push-server --port N --path /push [--host 0.0.0.0] [--redis redis://host:6379 [--redis-prefix P]] [--publish-key KEY | --open-publish] [--origins URL,URL] [--jsonp]
 
   --port N            port to listen on (default 8080; 0 picks a free one)
   --host H            interface to bind (default all)
   --path P            path prefix of every transport (default /push)
   --redis URL         share fan-out, history and presence through Redis (needs @push/redis)
+  --redis-prefix P    prefix of every Redis key (or set PUSH_REDIS_PREFIX; default push:), so two
+                      deployments can share one Redis
   --publish-key KEY   accept POST {path}/publish from back ends that send KEY (or set PUSH_PUBLISH_KEY);
                       without it the endpoint is closed
   --open-publish      LOCAL DEVELOPMENT ONLY: anyone who can reach the server may POST {path}/publish
@@ -44,9 +46,11 @@ function parseOrigins(list: string): string[] {
 }
 
 /** Loads the Redis broker, or explains what is missing. */
-async function loadRedisBroker(url: string): Promise<Broker> {
+async function loadRedisBroker(url: string, prefix: string | undefined): Promise<Broker> {
   const specifier = '@push/redis';
-  let module: { createRedisBroker?: (options: { url: string }) => Broker | Promise<Broker> };
+  let module: {
+    createRedisBroker?: (options: { url: string; prefix?: string }) => Broker | Promise<Broker>;
+  };
   try {
     module = (await import(specifier)) as typeof module;
   } catch (error) {
@@ -59,7 +63,7 @@ async function loadRedisBroker(url: string): Promise<Broker> {
       '@push/redis was found but does not export createRedisBroker({ url }); update it to a matching version',
     );
   }
-  return module.createRedisBroker({ url });
+  return module.createRedisBroker({ url, ...(prefix ? { prefix } : {}) });
 }
 
 /** Runs the CLI with `argv` (without node and script). Resolves once listening; returns the stopper. */
@@ -71,6 +75,7 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
       host: { type: 'string' },
       path: { type: 'string', default: '/push' },
       redis: { type: 'string' },
+      'redis-prefix': { type: 'string' },
       'publish-key': { type: 'string' },
       'open-publish': { type: 'boolean', default: false },
       jsonp: { type: 'boolean', default: false },
@@ -89,7 +94,10 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
   const publishKey = values['publish-key'] ?? process.env.PUSH_PUBLISH_KEY;
   if (values['open-publish'] && publishKey !== undefined)
     throw new Error('--open-publish and --publish-key (or PUSH_PUBLISH_KEY) exclude each other: pick one');
-  const broker = values.redis ? await loadRedisBroker(values.redis) : undefined;
+  // The CLI is an application: it reads the environment and hands @push/redis explicit options.
+  const redisPrefix = values['redis-prefix'] ?? process.env.PUSH_REDIS_PREFIX;
+  if (values['redis-prefix'] !== undefined && !values.redis) throw new Error('--redis-prefix needs --redis URL');
+  const broker = values.redis ? await loadRedisBroker(values.redis, redisPrefix) : undefined;
   const transports: ConnectionType[] = values.jsonp
     ? [...DEFAULT_ORDER, 'callback-polling']
     : [...DEFAULT_ORDER];
