@@ -90,6 +90,15 @@ if (hasE2e)
     countE2e,
   );
 
+// Connection sharing across tabs (issue 16): 8 tabs of one browser context in Chromium and Firefox.
+if (hasE2e && e2ePackage.scripts?.['e2e:share'])
+  await step('shared connection across tabs (chromium, firefox)', 'npm', [
+    'run',
+    'e2e:share',
+    '--workspace',
+    '@push/e2e',
+  ]);
+
 console.log('');
 if (failures.length > 0) console.log(`Failed steps: ${failures.join('; ')}`);
 console.log(
