@@ -29,7 +29,7 @@ const PUSH_PATH = '/push';
 const CLIENT_PUBLISH = /^\/chat\/[a-z0-9-]{1,32}(\/typing)?$/;
 
 export async function startDemoServer(config: DemoServerConfig): Promise<DemoServer> {
-  const { kind, broker } = await chooseBroker(config.redisUrl);
+  const { kind, broker } = await chooseBroker(config.redisUrl, config.redisPrefix);
   // The Push server is wired through its `handler` and `handleUpgrade` (rather than `server:`) so the
   // demo can put its fault switch in front of it.
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {

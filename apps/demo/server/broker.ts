@@ -1,5 +1,6 @@
 /**
- * The broker: in-memory by default (the Push server's own), Redis when `REDIS_URL` is set. The Redis
+ * The broker: in-memory by default (the Push server's own), Redis when `REDIS_URL` is set (keys under
+ * `PUSH_REDIS_PREFIX`: @push/redis reads no environment itself). The Redis
  * broker lives in `@push/redis`, imported only when asked for, so the default demo needs nothing else.
  */
 import type { Broker } from '@push/server';
@@ -10,7 +11,7 @@ export interface BrokerChoice {
   broker: Broker | undefined;
 }
 
-export async function chooseBroker(redisUrl: string | undefined): Promise<BrokerChoice> {
+export async function chooseBroker(redisUrl: string | undefined, prefix?: string): Promise<BrokerChoice> {
   if (!redisUrl) return { kind: 'memory', broker: undefined };
   let mod: typeof import('@push/redis');
   try {
@@ -24,7 +25,7 @@ export async function chooseBroker(redisUrl: string | undefined): Promise<Broker
   if (typeof mod.createRedisBroker !== 'function') {
     throw new Error('This @push/redis has no createRedisBroker(); cannot use REDIS_URL with it.');
   }
-  const broker = mod.createRedisBroker({ url: redisUrl, historySize: 200 });
+  const broker = mod.createRedisBroker({ url: redisUrl, historySize: 200, ...(prefix ? { prefix } : {}) });
   try {
     await broker.ready();
   } catch (error) {

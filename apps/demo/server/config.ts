@@ -6,6 +6,8 @@ export interface DemoServerConfig {
   host: string | undefined;
   /** Use the Redis broker (`@push/redis`) at this URL instead of the in-memory one. */
   redisUrl: string | undefined;
+  /** Prefix of every Redis key (`PUSH_REDIS_PREFIX`), so two deployments can share one Redis; default `push:`. */
+  redisPrefix?: string | undefined;
   /** Refuse handshakes without a token issued by `POST /login`. */
   auth: boolean;
   /** HMAC secret for the demo's tokens; random per process unless set. */
@@ -30,6 +32,7 @@ export function readConfig(env: NodeJS.ProcessEnv, staticDir: string): DemoServe
     port,
     host: env.HOST || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.PUSH_REDIS_PREFIX || undefined,
     auth: TRUE.has((env.DEMO_AUTH ?? '').toLowerCase()),
     secret: env.DEMO_SECRET || randomBytes(32).toString('hex'),
     simulators: !['0', 'false', 'no', 'off'].includes((env.DEMO_SIMULATORS ?? '').toLowerCase()),

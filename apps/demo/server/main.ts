@@ -1,6 +1,6 @@
 /**
  * `npm start`: runs the demo server. Environment: PORT (8080), HOST, REDIS_URL (Redis broker via
- * @push/redis), DEMO_AUTH=1 (require a token from POST /login), DEMO_SECRET (token HMAC secret).
+ * @push/redis) and PUSH_REDIS_PREFIX (its key prefix), DEMO_AUTH=1 (require a token from POST /login), DEMO_SECRET (token HMAC secret).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisBroker, type RedisBroker } from './broker.js';
 import { RedisBrokerError } from './errors.js';
 import { deleteKeys, memoryLogger, REDIS_URL, sleep, uniquePrefix } from './test-helpers.js';
@@ -154,6 +154,19 @@ describe('history and resume', () => {
     const error = await b.publish({ channel: '/wrong', data: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisBrokerError);
     expect(error).toMatchObject({ code: 'redis-reply', operation: 'publish', retriable: false });
+  });
+
+  it('reads no environment variable: the caller passes url and prefix', async () => {
+    vi.stubEnv('PUSH_REDIS_PREFIX', 'from-env:');
+    vi.stubEnv('REDIS_URL', 'redis://127.0.0.1:1');
+    const b = createRedisBroker({ url: REDIS_URL, logger: memoryLogger() });
+    try {
+      expect(b.keys.meta('/a')).toMatch(/^push:/);
+      await b.ready(); // connected to REDIS_URL as passed, not the environment's unreachable one
+    } finally {
+      vi.unstubAllEnvs();
+      await b.close();
+    }
   });
 
   it('refuses out-of-range options with a typed error', () => {

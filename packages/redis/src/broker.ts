@@ -24,9 +24,9 @@ import { RedisSessions } from './sessions.js';
  * `prefix`, `historySize` and `historyAge`.
  */
 export interface RedisBrokerOptions {
-  /** Redis URL. @defaultValue `process.env.REDIS_URL`, else `'redis://127.0.0.1:6379'` */
+  /** Redis URL. The library reads no environment variable: pass it. @defaultValue `'redis://127.0.0.1:6379'` */
   url?: string;
-  /** Prefix of every key and of the bus channel. @defaultValue `process.env.PUSH_REDIS_PREFIX`, else 'push:' */
+  /** Prefix of every key and of the bus channel. @defaultValue `'push:'` */
   prefix?: string;
   /** Messages of history kept per channel (0: none, offsets still count). @defaultValue 100 */
   historySize?: number;
@@ -104,8 +104,8 @@ function newEpoch(): string {
  * const push = createPushServer({ server: http, broker: createRedisBroker({ url: 'redis://127.0.0.1:6379' }) });
  */
 export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker {
-  const url = options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const keys = createKeyLayout(options.prefix ?? (process.env.PUSH_REDIS_PREFIX || 'push:'));
+  const url = options.url ?? 'redis://127.0.0.1:6379';
+  const keys = createKeyLayout(options.prefix || 'push:');
   const historySize = Math.floor(check('historySize', options.historySize, 100, 0));
   const historyAge = Math.round(check('historyAge', options.historyAge, 300_000, 1));
   const channelTtl = Math.round(check('channelTtl', options.channelTtl, 86_400_000, 1));

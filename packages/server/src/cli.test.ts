@@ -32,6 +32,12 @@ describe('push-server CLI', () => {
     expect((await publish({ 'x-push-key': 'k' })).status).toBe(200);
   });
 
+  it('refuses --redis-prefix without --redis', async () => {
+    await expect(main(['--port', '0', '--redis-prefix', 'staging:'])).rejects.toThrow(
+      '--redis-prefix needs --redis URL',
+    );
+  });
+
   it('rejects a bad --port with a clear message', async () => {
     await expect(main(['--port', 'eighty'])).rejects.toThrow('--port must be 0-65535, got eighty');
   });

@@ -96,7 +96,8 @@ export async function main(argv: string[]): Promise<() => Promise<void>> {
     throw new Error('--open-publish and --publish-key (or PUSH_PUBLISH_KEY) exclude each other: pick one');
   // The CLI is an application: it reads the environment and hands @push/redis explicit options.
   const redisPrefix = values['redis-prefix'] ?? process.env.PUSH_REDIS_PREFIX;
-  if (values['redis-prefix'] !== undefined && !values.redis) throw new Error('--redis-prefix needs --redis URL');
+  if (values['redis-prefix'] !== undefined && !values.redis)
+    throw new Error('--redis-prefix needs --redis URL');
   const broker = values.redis ? await loadRedisBroker(values.redis, redisPrefix) : undefined;
   const transports: ConnectionType[] = values.jsonp
     ? [...DEFAULT_ORDER, 'callback-polling']
