@@ -1,5 +1,5 @@
 // Subscriptions: delivery to handles, resume and dedupe by offset, gaps, recovered: false.
-import type { DataMessage } from '@push/protocol';
+import type { DataMessage, Message } from '@push/protocol';
 import { describe, expect, it } from 'vitest';
 import { setup } from './testing/fakes.js';
 import { TransportError } from './transports/transport.js';
@@ -262,4 +262,75 @@ describe('gaps', () => {
     expect(t.client.clientId).toBe(clientId); // same session, no re-handshake
     expect(got).toEqual([1, 2]);
   });
+});
+
+// Issue 14: a renewal refused because the session failed keeps the subscription; a real refusal
+// ends it, and the handle says so.
+describe('renewal refusals', () => {
+  /** Answers the next resuming (renewal) subscribe with `reply`, then lets the rest through. */
+  const refuseRenewal = (t: ReturnType<typeof setup>, reply: Partial<Message>, then?: () => void) => {
+    let done = false;
+    t.server.handle = ((original) => (batch, respond) => {
+      const m = batch[0]!;
+      if (!done && m.channel === '/meta/subscribe' && m.ext?.push?.resume) {
+        done = true;
+        respond([{ channel: '/meta/subscribe', id: m.id, successful: false, ...reply } as Message]);
+        then?.();
+        return;
+      }
+      original(batch, respond);
+    })(t.server.handle.bind(t.server));
+  };
+
+  const stream = async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    const sub = t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    seq(t, '/feed', 1, 5);
+    await t.clock.advance(0);
+    return { t, got, sub };
+  };
+
+  for (const [name, reply, forget] of [
+    ['429 with handshake advice', { error: '429::Queue overflow', advice: { reconnect: 'handshake' } }, true],
+    ['402 unknown client', { error: '402::Unknown client', advice: { reconnect: 'handshake' } }, true],
+    ['503 server unavailable', { error: '503::Server unavailable', advice: { reconnect: 'retry' } }, false],
+  ] as const) {
+    it(`keeps and renews the subscription when a renewal gets ${name}`, async () => {
+      const { t, got, sub } = await stream();
+      const old = t.client.clientId!;
+      refuseRenewal(t, reply, () => forget && t.server.forget(old));
+      // the stream dies; the client reattaches to its session and renews with a resume
+      t.factories.websocket.created.at(-1)!.kill();
+      seq(t, '/feed', 6, 8);
+      await t.clock.advance(100);
+      await t.clock.advance(2000); // the server cut the session (new handshake) or asked to retry
+      seq(t, '/feed', 9, 12);
+      await t.clock.advance(0);
+      expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(t.errors.filter((e) => e.code === 'rejected')).toEqual([]);
+      expect(sub.state).toBe('subscribed');
+      if (forget) expect(t.client.clientId).not.toBe(old);
+      const renewals = t.server.received.filter(
+        (m) => m.channel === '/meta/subscribe' && m.ext?.push?.resume,
+      );
+      expect(renewals.length).toBeGreaterThanOrEqual(1); // the one after the refusal
+    });
+  }
+
+  for (const code of [403, 405, 407, 400]) {
+    it(`a renewal refused with ${code} ends the subscription: rejected, and the handle reads failed`, async () => {
+      const { t, got, sub } = await stream();
+      await sub.ready;
+      refuseRenewal(t, { error: `${code}:/feed:Refused` });
+      t.factories.websocket.created.at(-1)!.kill();
+      await t.clock.advance(100);
+      seq(t, '/feed', 6, 7);
+      await t.clock.advance(0);
+      expect(t.errors.filter((e) => e.code === 'rejected').map((e) => e.bayeuxCode)).toEqual([code]);
+      expect(sub.state).toBe('failed');
+      expect(got).toEqual([1, 2, 3, 4, 5]);
+    });
+  }
 });

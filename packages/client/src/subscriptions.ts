@@ -10,6 +10,7 @@ import {
   isValidChannel,
   isWildcard,
   type Message,
+  parseBayeuxError,
   type Reply,
   type StreamPosition,
 } from '@push/protocol';
@@ -45,6 +46,15 @@ export interface Subscriptions {
   deliver(message: DataMessage): void;
   /** Renews subscriptions after (re)connecting; all of them when the session is new. */
   renew(fresh: boolean): void;
+}
+
+/**
+ * A refusal that says the session failed, not the subscription: 402 (unknown client), 503 (server
+ * unavailable), or 429 with advice to handshake again (the session is being cut). The subscription
+ * is kept and renewed; anything else (403, 405, 407, 400, a plain 429 limit) is final.
+ */
+function sessionLevel(code: number | undefined, reply: Reply): boolean {
+  return code === 402 || code === 503 || (code === 429 && reply.advice?.reconnect === 'handshake');
 }
 
 export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
@@ -85,7 +95,16 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       const reply = await deps.request(message);
       if (entries.get(pattern) !== entry) return;
       if (!reply.successful) {
-        const error = new PushError('rejected', `${pattern} refused`, reply.error);
+        const code = reply.error ? parseBayeuxError(reply.error)?.code : undefined;
+        if (sessionLevel(code, reply)) {
+          // The session is failing, not the subscription: keep it (and its handles) and send it
+          // again, after the new handshake (renew) or, for a passing 503, after a pause.
+          entry.subscribed = false;
+          if (code === 503 && reply.advice?.reconnect !== 'handshake')
+            deps.later(() => entries.get(pattern) === entry && !entry.subscribed && void send(entry));
+          return;
+        }
+        const error = new PushError('rejected', `${pattern} refused`, reply.error, reply.advice);
         entries.delete(pattern);
         for (const handle of entry.handles) handle.settle(error);
         return deps.emit('error', error);
@@ -179,9 +198,10 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
         },
         ready,
         settle(error) {
-          if (state !== 'pending') return;
+          // A refused renewal fails a handle that was subscribed, too: it must not read `subscribed`.
+          if (state === 'pending') error ? reject(error) : resolve();
+          else if (state !== 'subscribed' || !error) return;
           state = error ? 'failed' : 'subscribed';
-          error ? reject(error) : resolve();
         },
         unsubscribe() {
           if (state === 'unsubscribed') return;
