@@ -121,3 +121,58 @@ describe('Session', () => {
     expect(session.queued).toBe(2);
   });
 });
+
+// Issue 14: on a transport switch three paths lead to the same messages — the unacked batch queued
+// again (acknowledge), the resume's replay from history, and the live stream. Each is queued once.
+describe('Session on a transport switch', () => {
+  const reply = { channel: '/meta/connect', successful: true } as const;
+  const answers = () => {
+    const got: number[][] = [];
+    return {
+      got,
+      responder: { answerConnect: (_r: Message[], d: Delivery[]) => got.push(d.map((x) => x.offset)) },
+    };
+  };
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('queues an unacked batch, its replay from history and live messages once each, without overflow', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    const first = answers();
+    session.hold({ ...reply }, first.responder, 30_000);
+    for (let offset = 1; offset <= 60; offset++) session.deliver(delivery(offset));
+    await tick();
+    expect(first.got).toEqual([Array.from({ length: 60 }, (_, i) => i + 1)]); // batch 1, lost on the way
+    // The client comes back on another transport: its connect acks batch 0 (it never saw batch 1)...
+    session.acknowledge(0);
+    // ...its resume replays 1..60 from history (new Delivery objects), and live messages go on.
+    for (let offset = 1; offset <= 60; offset++) session.deliver(delivery(offset));
+    for (let offset = 61; offset <= 90; offset++) session.deliver(delivery(offset));
+    expect(h.overflows).toBe(0);
+    expect(session.queued).toBe(90);
+    const second = answers();
+    session.hold({ ...reply }, second.responder, 30_000);
+    await tick();
+    expect(second.got).toEqual([Array.from({ length: 90 }, (_, i) => i + 1)]);
+  });
+
+  it('a replay that arrives before the unacked batch is queued again still yields each message once, in order', () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    const conn = stream();
+    session.attach(conn, 'eventsource');
+    for (let offset = 1; offset <= 40; offset++) session.deliver(delivery(offset));
+    session.flush();
+    session.answerNow({ ...reply }); // numbers batch 1: offsets 1..40, unacked
+    session.detach(conn);
+    for (let offset = 21; offset <= 50; offset++) session.deliver(delivery(offset)); // replay from 20, then live
+    session.acknowledge(0);
+    expect(h.overflows).toBe(0);
+    const next = answers();
+    session.hold({ ...reply }, next.responder, 0);
+    session.release();
+    expect(next.got.flat()).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+});
