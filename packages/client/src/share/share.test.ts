@@ -1,7 +1,8 @@
 // The sharing core with fakes: election (Web Locks and heartbeats), relay, reference counting,
 // publish/ack routing, events in every tab, and resume without loss or duplicates on leader change.
+
+import { FakeClock } from '@push/test-kit/clock';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fakes.js';
 import { FakeCore, fakeChannels, fakeLifecycle, fakeLocks } from '../testing/share-fakes.js';
 import type { ConnectionState } from '../types.js';
 import { createBus } from './bus.js';

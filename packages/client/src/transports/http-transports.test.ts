@@ -1,6 +1,8 @@
 // The HTTP transports against a scripted fetch: wire forms, first-bytes liveness, idle streams.
+
+import { FakeClock, settle } from '@push/test-kit/clock';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, fakeOnline, settle } from '../testing/fakes.js';
+import { fakeOnline } from '../testing/fakes.js';
 import type { Message, Platform, TransportEvents } from '../types.js';
 import { eventSource } from './eventsource.js';
 import { longPolling } from './long-polling.js';

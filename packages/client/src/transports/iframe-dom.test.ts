@@ -1,6 +1,7 @@
 // The browser side of the forever-iframe, driven with a minimal fake document.
+
+import { FakeClock } from '@push/test-kit/clock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fakes.js';
 import type { Platform } from '../types.js';
 import { domFrame, type FrameOpener, iframe } from './iframe.js';
 
