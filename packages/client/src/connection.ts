@@ -15,7 +15,7 @@ import { type Negotiated, type NegotiateOptions, negotiate, step } from './negot
 import { createTimer } from './platform.js';
 import { createReconnect } from './reconnect.js';
 import { createStates } from './state.js';
-import type { Platform, TransportError, TransportFactory } from './transports/transport.js';
+import { type Platform, TransportError, type TransportFactory } from './transports/transport.js';
 import type { AuthToken, ClientEvents, Fallback, PushClient, StateReason, TransportChange } from './types.js';
 import type { UpgradeControl } from './upgrade.js';
 
@@ -61,6 +61,8 @@ export function createConnection(c: ConnectionConfig): Connection {
   /** What ended the last transport; reported with the next `transport` event. */
   let failure: TransportError | undefined;
   let swapping: Promise<void> | undefined;
+  /** The link an upgrade is trying to replace, and whether it died meanwhile. */
+  let trial: { from: Link; died?: TransportError } | undefined;
   let ids = 0;
   const nextId = () => (++ids).toString(36);
   const reconnect = createReconnect({
@@ -197,17 +199,38 @@ export function createConnection(c: ConnectionConfig): Connection {
     hold(waiting) {
       swapping = waiting;
       cycle.stop();
+      // While the new link proves itself the server may already close the old one (it moved the
+      // session's downstream): that death counts only if the new link is not adopted.
+      const from = link;
+      if (!from) return;
+      trial = { from };
+      from.onClose = (why) => {
+        if (trial?.from === from) trial.died = why;
+        else lost(from, why);
+      };
     },
-    replace(from, next, i) {
-      const ok = from === link && states.row.upgrades && !next.closed;
+    replace(from, next, i, confirmed) {
+      const died = trial?.from === from ? trial.died : undefined;
+      trial = undefined;
+      const ok = from === link && states.row.upgrades && !next.closed && confirmed !== undefined;
+      swapping = undefined;
       if (ok) {
         from.onClose = () => {};
         env.clock.setTimeout(() => from.close(), (cycle.advice.timeout ?? 30_000) + c.heartbeatGrace);
         use(next, i, from.factory.type, 'upgrade');
-      } else next.close();
-      swapping = undefined;
+        cycle.reply(confirmed, next);
+        return true;
+      }
+      next.close();
+      if (from === link) {
+        from.onClose = (why) => lost(from, why);
+        if (died || from.closed) {
+          lost(from, died ?? new TransportError('closed', from.factory.type));
+          return false;
+        }
+      }
       if (link) cycle.send(link);
-      return ok;
+      return false;
     },
   };
 

@@ -42,3 +42,50 @@ describe('upgrade', () => {
     expect(t.client.state).toBe('connected');
   });
 });
+
+// Issue 14: an upgrade commits only after the new transport carried a round trip.
+describe('upgrade confirmation', () => {
+  it('does not adopt a WebSocket that opens and then goes silent: the stream goes on over the old transport', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({
+      storage,
+      order: ['websocket', 'long-polling'],
+      behaviors: { websocket: 'silent' },
+      client: { upgradeDelay: 5000 },
+    });
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    let n = 0;
+    for (let i = 0; i < 100; i++) {
+      t.server.publish('/feed', { n: ++n });
+      await t.clock.advance(100);
+    }
+    expect(t.factories.websocket.created.length).toBeGreaterThanOrEqual(1); // it was probed
+    expect(t.client.transport).toBe('long-polling');
+    expect(t.changes.filter((c) => c.reason === 'upgrade')).toEqual([]);
+    expect(t.states.filter((s) => s === 'reconnecting')).toEqual([]);
+    expect(t.factories.websocket.created.every((x) => x.closed)).toBe(true);
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // once the WebSocket answers, the next probe upgrades
+    t.factories.websocket.behavior = 'ok';
+    for (let i = 0; i < 150; i++) {
+      t.server.publish('/feed', { n: ++n });
+      await t.clock.advance(100);
+    }
+    expect(t.client.transport).toBe('websocket');
+    expect(got).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+  });
+
+  it('confirms an upgrade with a connect answered at once over the new transport', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+    const t = setup({ storage, order: ['websocket', 'long-polling'], client: { upgradeDelay: 1000 } });
+    t.client.subscribe('/feed', () => {});
+    await t.clock.advance(2000);
+    expect(t.client.transport).toBe('websocket');
+    const connects = t.server.received.filter(
+      (m) => m.channel === '/meta/connect' && m.connectionType === 'websocket',
+    ) as Array<{ advice?: { timeout?: number } }>;
+    expect(connects[0]!.advice?.timeout).toBe(0); // the confirming round trip
+  });
+});

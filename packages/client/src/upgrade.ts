@@ -1,12 +1,14 @@
 /**
  * Background upgrade to a better transport, in engine.io's order: probe (open the better
- * transport for the existing session within the deadline) -> confirm (it reported open: socket
- * up, stream's first bytes) -> pause (new requests wait, the connect cycle stops) and drain the
- * old link's requests in flight -> swap -> flush (held requests go out, the cycle restarts on the
- * new link). The old link stays open until its held connect returns, and messages arriving on
+ * transport for the existing session within the deadline: socket up, stream's first bytes) ->
+ * pause (new requests wait, the connect cycle stops) and drain the old link's requests in flight
+ * -> confirm (a `/meta/connect` with `advice.timeout: 0` must be answered over the new transport
+ * within the deadline: a socket that goes silent right after its 101 is never adopted) -> swap ->
+ * flush (held requests go out, the cycle restarts on the new link with that connect's reply). The old link stays open until its held connect returns, and messages arriving on
  * either link go to the same dispatcher, whose offset dedupe drops any duplicate. Only
  * `@push/client` wires it in; the WebSocket-only entry has nothing to upgrade to.
  */
+import type { Reply } from '@push/protocol';
 import { createLink, defer, type Link } from './link.js';
 import { type NegotiateOptions, step } from './negotiate.js';
 
@@ -21,8 +23,11 @@ export interface UpgradeControl {
   later(ms: number, fn: () => void): void;
   /** Pause: requests wait for `waiting`; the connect cycle stops. */
   hold(waiting: Promise<void>): void;
-  /** Swap: `next` replaces `from` if it is still current (else `next` closes); restarts the cycle. */
-  replace(from: Link, next: Link, index: number): boolean;
+  /**
+   * Swap: `next` replaces `from` if it is still current and `confirmed` (the connect reply that
+   * came over `next`) is set; else `next` closes and the cycle goes on over `from`.
+   */
+  replace(from: Link, next: Link, index: number, confirmed: Reply | undefined): boolean;
 }
 
 /** Opens `factory` for the existing session; resolves once it proved alive within the deadline. */
@@ -55,9 +60,19 @@ async function attempt(control: UpgradeControl): Promise<boolean> {
     const paused = defer();
     control.hold(paused.promise);
     await now.link.transport.pause();
-    const swapped = control.replace(now.link, next, i);
+    const type = next.factory.type;
+    let confirmed: Reply | undefined;
+    try {
+      const connect = { ...o.connect(now.clientId, type, 0), id: o.nextId() };
+      const reply = await step(next.request(connect), o.timeout, o.env, 'connect', type);
+      if (reply.successful) confirmed = reply;
+    } catch {
+      // no round trip over the new transport within the deadline: keep the current one
+    }
+    const swapped = control.replace(now.link, next, i, confirmed);
     paused.resolve();
-    return swapped;
+    if (swapped) return true;
+    if (control.current()?.link !== now.link) return false; // the current link died meanwhile
   }
   return false;
 }
