@@ -1,32 +1,11 @@
+import { FakeClock } from '@push/test-kit/clock';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from './clock.js';
 import { Deadlines } from './deadlines.js';
 
-/** A manual clock: `advance` fires due timers in time order. */
+/** The test kit's clock, driven synchronously: `advance` fires due timers in time order. */
 function manualClock() {
-  let now = 0;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      timers.set(++seq, { at: now + ms, fn });
-      return seq;
-    },
-    clearTimeout: (handle) => void timers.delete(handle as number),
-  };
-  const advance = (ms: number) => {
-    const target = now + ms;
-    for (;;) {
-      const due = [...timers].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      timers.delete(due[0]);
-      now = due[1].at;
-      due[1].fn();
-    }
-    now = target;
-  };
-  return { clock, advance, pending: () => timers.size };
+  const clock = new FakeClock();
+  return { clock, advance: (ms: number) => clock.advanceSync(ms), pending: () => clock.timers.size };
 }
 
 describe('Deadlines', () => {

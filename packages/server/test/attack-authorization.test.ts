@@ -3,12 +3,13 @@
  * presence events, resume from history), not only on the pattern typed.
  */
 import type { Message, Reply } from '@push/protocol';
+import { eventually, WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUTHORIZATION_CACHE_SIZE, ChannelGate } from '../src/authorization.js';
 import type { Delivery } from '../src/delivery.js';
 import type { Authorize, PushServerOptions } from '../src/index.js';
 import type { Session } from '../src/session.js';
-import { eventually, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];

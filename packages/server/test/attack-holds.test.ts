@@ -5,11 +5,12 @@
  */
 import { request as httpRequest } from 'node:http';
 import type { Reply } from '@push/protocol';
+import { handshake, handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { jwtAuthenticator } from '../src/index.js';
-import { handshake, handshakeMessage, post, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 import { clientFrame, closedBy, rawUpgrade } from './raw-socket.js';
 
 let server: Running | undefined;

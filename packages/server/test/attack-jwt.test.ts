@@ -5,19 +5,13 @@
  */
 import { createClient, longPolling, type PushClient, websocket } from '@push/client';
 import type { HandshakeRequest, Reply } from '@push/protocol';
+import { handshake, handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
+import { FakeClock } from '@push/test-kit/clock';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jwtAuthenticator, type PushIdentity, type SessionEndReason } from '../src/index.js';
-import {
-  handshake,
-  handshakeMessage,
-  ManualClock,
-  post,
-  type Running,
-  startServer,
-  WsClient,
-} from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];
@@ -71,7 +65,7 @@ describe('JWT expiry', () => {
   });
 
   it('ends a session when its credentials expire: a held WebSocket connect and a long-polling client both get 401 with handshake advice', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     const ended: SessionEndReason[] = [];
     server = await startServer({
       clock,
@@ -83,12 +77,12 @@ describe('JWT expiry', () => {
     clients.push(ws);
     await ws.start(['/feed']);
     const polling = await handshake(server.url);
-    clock.advance(999);
+    clock.advanceSync(999);
     await server.push.publish('/feed', 'still valid');
     await ws.waitFor((m) => m.channel === '/feed');
     expect(server.push.metrics().sessions).toBe(2);
 
-    clock.advance(1);
+    clock.advanceSync(1);
     // The sweep ran at the expiry itself (not on its 5 s beat): the held connect is answered.
     const final = (await ws.waitFor((m) => (m as Reply).error !== undefined)) as Reply;
     expect(final).toMatchObject({

@@ -4,11 +4,12 @@
  * form posts, iframes, upgrades) are judged by `Sec-Fetch-Site` and `Referer`.
  */
 import type { Reply } from '@push/protocol';
+import { handshake, handshakeMessage } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { PushServerOptions } from '../src/index.js';
 import type { PushLogEntry } from '../src/options.js';
-import { handshake, handshakeMessage, type Running, startServer } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 afterEach(async () => {

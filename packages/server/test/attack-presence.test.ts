@@ -1,7 +1,8 @@
 /** Attack suite, issue 12 (weaker item): presence enters per session are bounded. */
 import type { Reply } from '@push/protocol';
+import { WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];

@@ -2,6 +2,8 @@
  * Attack suite, issue 12 row 5: `POST {path}/publish` runs the same `authenticate` and `authorize`
  * as a Bayeux publish, and is closed unless something secures it or it is opened on purpose.
  */
+
+import { WsClient } from '@push/test-kit/bayeux-client';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
@@ -13,7 +15,7 @@ import {
   PushServerError,
   type PushServerOptions,
 } from '../src/index.js';
-import { type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];

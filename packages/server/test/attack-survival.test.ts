@@ -3,6 +3,7 @@
  * and asserts the refusal or the bound, then that the server still serves a fresh client.
  */
 import type { Message, Reply } from '@push/protocol';
+import { eventually, handshake, handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Broker,
@@ -12,15 +13,7 @@ import {
   type PushLogEntry,
   type PushServerOptions,
 } from '../src/index.js';
-import {
-  eventually,
-  handshake,
-  handshakeMessage,
-  post,
-  type Running,
-  startServer,
-  WsClient,
-} from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 import { clientFrame, closedBy, deepJson, rawUpgrade } from './raw-socket.js';
 
 let server: Running | undefined;

@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { Reply } from '@push/protocol';
+import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, handshake, post, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running;
 let witness: WsClient;

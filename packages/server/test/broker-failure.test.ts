@@ -1,8 +1,10 @@
 // A broker that fails: a passing failure (retriable) is a 503 with advice to retry, anything else
 // a 500; the server carries on either way.
+
+import { handshake, post } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../src/index.js';
-import { handshake, post, type Running, startServer } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 afterEach(async () => {

@@ -1,8 +1,9 @@
 /** Channel history, resume on subscribe (`ext.push.resume`) and the ack extension (`ext.ack`). */
 import type { Reply, StreamPosition } from '@push/protocol';
+import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelHistory } from '../src/index.js';
-import { eventually, handshake, post, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];

@@ -1,8 +1,10 @@
 /** Interop: the official CometD JavaScript client (cometd + cometd-nodejs-client) over websocket and long-polling. */
+
+import { eventually } from '@push/test-kit/bayeux-client';
 import { AckExtension, CometD, type Message } from 'cometd';
 import { adapt } from 'cometd-nodejs-client';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, type Running, startServer } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running;
 let clients: CometD[] = [];

@@ -1,7 +1,9 @@
 /** Interop: the unmodified Faye 1.4 Node client against our server, over websocket and long-polling. */
+
+import { eventually } from '@push/test-kit/bayeux-client';
 import Faye from 'faye';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, type Running, startServer } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 interface FayeClient {
   disable(feature: string): void;

@@ -1,7 +1,8 @@
 /** Presence on /service/presence: enter/leave/members, join and leave events, leave on session end. */
 import { type PresenceEvent, type PresenceReply, presenceChannel, type Reply } from '@push/protocol';
+import { eventually, WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { eventually, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running;
 const clients: WsClient[] = [];

@@ -1,10 +1,11 @@
 /** authenticate (and the JWT helper), authorize, Origin allow-list, CORS, connection limit. */
 import type { Reply } from '@push/protocol';
+import { handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jwtAuthenticator } from '../src/index.js';
-import { handshakeMessage, post, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];

@@ -2,9 +2,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Reply } from '@push/protocol';
+import { handshake, post, WsClient } from '@push/test-kit/bayeux-client';
+import { FakeClock } from '@push/test-kit/clock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPushServer, ServiceError } from '../src/index.js';
-import { handshake, ManualClock, post, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
 const clients: WsClient[] = [];
@@ -122,7 +124,7 @@ describe('HTTP publish', () => {
 
 describe('session expiry (injected clock)', () => {
   it('ends sessions whose client stopped connecting, never one with a held connect', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     server = await startServer({ clock, sessionTimeout: 10_000, timeout: 60_000 });
     const reasons: string[] = [];
     server.push.on('disconnect', ({ reason }) => reasons.push(reason));
@@ -136,16 +138,16 @@ describe('session expiry (injected clock)', () => {
       { channel: '/meta/connect', clientId: active, connectionType: 'long-polling' },
     ]);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    clock.advance(9_000);
+    clock.advanceSync(9_000);
     expect(server.push.metrics().sessions).toBe(2);
-    clock.advance(6_000);
+    clock.advanceSync(6_000);
     expect(server.push.metrics().sessions).toBe(1);
     expect(reasons).toEqual(['expired']);
     const { body } = await post(server.url, [
       { channel: '/meta/connect', clientId: idle, connectionType: 'long-polling' },
     ]);
     expect(body[0]).toMatchObject({ error: '402::Unknown client', advice: { reconnect: 'handshake' } });
-    clock.advance(60_000); // the held connect times out and is answered
+    clock.advanceSync(60_000); // the held connect times out and is answered
     expect((await held).body[0]).toMatchObject({ successful: true, channel: '/meta/connect' });
   });
 });

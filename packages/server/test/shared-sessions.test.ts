@@ -3,9 +3,10 @@
  * in-memory SessionStore, and a client's requests may land on either (no sticky sessions).
  */
 import type { Message } from '@push/protocol';
+import { eventually, handshake, post } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broker, createMemoryBroker, type SessionStore } from '../src/index.js';
-import { eventually, handshake, post, type Running, startServer } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 /** Nodes and session owners, as Redis would hold them. */
 class Directory {

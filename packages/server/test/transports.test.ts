@@ -1,7 +1,8 @@
 /** Every transport end to end on 127.0.0.1 with real sockets. */
 import { createIframeDecoder, decodeJsonp, type Message, type Reply } from '@push/protocol';
+import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, handshake, post, type Running, startServer, WsClient } from './helpers.js';
+import { type Running, startServer } from './helpers.js';
 
 let server: Running;
 const clients: WsClient[] = [];

@@ -3,9 +3,11 @@
  * for its ingress: the server answers with a Bayeux error (or a success), or closes that one
  * connection; it never answers 500 and never throws out of a handler.
  */
+
+import { handshake, WsClient } from '@push/test-kit/bayeux-client';
 import WebSocket from 'ws';
 import type { PushLogEntry } from '../../src/index.js';
-import { handshake, type Running, startServer, WsClient } from '../helpers.js';
+import { type Running, startServer } from '../helpers.js';
 import { type FuzzCase, type Ingress, LIVE_CLIENT } from './inputs.js';
 
 export const PUBLISH_KEY = 'fuzz-publish-key';
