@@ -1,17 +1,18 @@
 // @vitest-environment happy-dom
+
+import type { FakeClient } from '@push/test-kit/react-client';
 import { act } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { hydrateRoot } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PushProvider } from './provider.js';
-import type { FakeClient } from './testing/fake-client.js';
 import { useChannel } from './use-channel.js';
 import { useConnectionState } from './use-push.js';
 
 const created = vi.hoisted(() => [] as FakeClient[]);
 vi.mock('@push/client/share', async () => {
-  const { FakeClient } = await import('./testing/fake-client.js');
+  const { FakeClient } = await import('@push/test-kit/react-client');
   return {
     createClient: () => {
       const client = new FakeClient();

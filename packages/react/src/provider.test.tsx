@@ -1,16 +1,17 @@
 // @vitest-environment happy-dom
+
+import { FakeClient, nextMacrotask } from '@push/test-kit/react-client';
 import { act, cleanup, render, renderHook, screen } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PushProvider } from './provider.js';
-import { FakeClient, nextMacrotask } from './testing/fake-client.js';
 import { useChannel } from './use-channel.js';
 import { usePresence } from './use-presence.js';
 import { useConnectionState, usePublish, usePush } from './use-push.js';
 
 const created = vi.hoisted(() => [] as { options: unknown; client: unknown }[]);
 vi.mock('@push/client/share', async () => {
-  const { FakeClient } = await import('./testing/fake-client.js');
+  const { FakeClient } = await import('@push/test-kit/react-client');
   return {
     createClient: (options: unknown) => {
       const client = new FakeClient();

@@ -1,8 +1,9 @@
 // Server rendering: no DOM here (vitest's node environment), like a real SSR process.
+
+import { FakeClient } from '@push/test-kit/react-client';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import { PushProvider } from './provider.js';
-import { FakeClient } from './testing/fake-client.js';
 import { useChannel } from './use-channel.js';
 import { usePresence } from './use-presence.js';
 import { useConnectionState, usePush } from './use-push.js';

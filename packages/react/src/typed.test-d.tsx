@@ -3,10 +3,10 @@
 // `@ts-expect-error` line that no longer errors, fails that build. The hooks are called inside
 // components (never rendered), as the rules of hooks want.
 import type { PushClient } from '@push/client';
+import type { FakeClient } from '@push/test-kit/react-client';
 import { expectTypeOf } from 'vitest';
 import type { ChannelMessage, PresenceMember } from './context.js';
 import { PushProvider } from './provider.js';
-import type { FakeClient } from './testing/fake-client.js';
 import { createPushHooks } from './typed.js';
 import { useChannel as untypedUseChannel } from './use-channel.js';
 import { usePush } from './use-push.js';

@@ -2,11 +2,11 @@
 // The typed hooks at run time: they are the real hooks. Their types are tested in
 // typed.test-d.tsx, which the package's `typecheck` compiles.
 
+import { FakeClient } from '@push/test-kit/react-client';
 import { act, cleanup, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PushProvider } from './provider.js';
-import { FakeClient } from './testing/fake-client.js';
 import { createPushHooks } from './typed.js';
 import { useChannel as untypedUseChannel } from './use-channel.js';
 import { usePresence as untypedUsePresence } from './use-presence.js';

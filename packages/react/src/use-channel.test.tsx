@@ -1,10 +1,11 @@
 // @vitest-environment happy-dom
+
+import { FakeClient, nextMacrotask } from '@push/test-kit/react-client';
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { type ReactNode, StrictMode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ChannelSnapshot, channelRegistry } from './channel-store.js';
 import { PushProvider } from './provider.js';
-import { FakeClient, nextMacrotask } from './testing/fake-client.js';
 import { type ChannelHandler, useChannel } from './use-channel.js';
 
 afterEach(cleanup);

@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
+
+import { FakeClient, nextMacrotask } from '@push/test-kit/react-client';
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PushProvider } from './provider.js';
-import { FakeClient, nextMacrotask } from './testing/fake-client.js';
 import { usePresence } from './use-presence.js';
 
 afterEach(cleanup);

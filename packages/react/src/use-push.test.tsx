@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
+
+import { FakeClient } from '@push/test-kit/react-client';
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PushProvider } from './provider.js';
-import { FakeClient } from './testing/fake-client.js';
 import { type PushHandle, useConnectionState, usePush } from './use-push.js';
 
 afterEach(cleanup);
