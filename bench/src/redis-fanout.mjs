@@ -11,7 +11,7 @@
 //   3 nodes/redis  publish on A, subscribers spread evenly over A, B and C (cross-node fan-out)
 // Two phases per scenario: paced (RATE msg/s, latency percentiles publish -> delivery) and burst
 // (MESSAGES as fast as 32 concurrent HTTP publishes allow; deliveries/s until the last arrives).
-// Server processes are built from packages/redis/src/multi/node-entry.ts with esbuild.
+// Server processes are built from packages/integration/src/redis/node-entry.ts with esbuild.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ async function bundleNode(dir) {
   const outfile = join(dir, 'node.js');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   await build({
-    entryPoints: [resolve(here, '../../packages/redis/src/multi/node-entry.ts')],
+    entryPoints: [resolve(here, '../../packages/integration/src/redis/node-entry.ts')],
     outfile,
     bundle: true,
     platform: 'node',

@@ -1,8 +1,9 @@
+import { deleteKeys, REDIS_URL, sleep, uniquePrefix } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisBroker, type RedisBroker } from './broker.js';
 import { RedisBrokerError } from './errors.js';
-import { deleteKeys, memoryLogger, REDIS_URL, sleep, uniquePrefix } from './test-helpers.js';
+import { memoryLogger } from './test-helpers.js';
 
 const admin = new Redis(REDIS_URL);
 const prefixes: string[] = [];

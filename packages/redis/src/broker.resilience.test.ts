@@ -1,8 +1,9 @@
 import type { BrokerMessage } from '@push/server';
+import { freePort, PrivateRedis, sleep, uniquePrefix, until } from '@push/test-kit/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './broker.js';
 import { RedisBrokerError } from './errors.js';
-import { freePort, memoryLogger, PrivateRedis, sleep, uniquePrefix, until } from './test-helpers.js';
+import { memoryLogger } from './test-helpers.js';
 
 // A redis-server of our own, so stopping it does not disturb other suites.
 let redis: PrivateRedis;

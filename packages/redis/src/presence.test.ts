@@ -1,9 +1,10 @@
 import { type PresenceEvent, presenceChannel } from '@push/protocol';
 import type { BrokerMessage } from '@push/server';
+import { deleteKeys, REDIS_URL, sleep, uniquePrefix, until } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './broker.js';
-import { deleteKeys, memoryLogger, REDIS_URL, sleep, uniquePrefix, until } from './test-helpers.js';
+import { memoryLogger } from './test-helpers.js';
 
 const admin = new Redis(REDIS_URL);
 const prefixes: string[] = [];

@@ -2,9 +2,6 @@
 // every connection mid-stream: the subscriber must see every sequence number once, in order.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createPushServer, type PushServer } from '@push/server';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   createClient,
   eventSource,
@@ -13,7 +10,10 @@ import {
   longPolling,
   type PushClient,
   websocket,
-} from './index.js';
+} from '@push/client';
+import { createPushServer, type PushServer } from '@push/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 interface Harness {
   http: http.Server;

@@ -1,10 +1,10 @@
 // Interop: our client against an unmodified Faye server (plain Bayeux, no offsets or acks).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createClient, type PushClient } from '@push/client';
 import Faye from 'faye';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createClient, type PushClient } from './index.js';
 
 let server: http.Server;
 let url: string;

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 // Two users (two providers, two clients) on one presence channel of a real server().
+
+import { PushProvider, usePresence } from '@push/react';
 import { render, screen, waitFor } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { describe, expect, it } from 'vitest';
-import { PushProvider } from '../provider.js';
-import { usePresence } from '../use-presence.js';
 import { serverPerTest } from './push-server.js';
 
 const server = serverPerTest();

@@ -1,12 +1,10 @@
 // @vitest-environment happy-dom
 // The server drops every connection; the hook must keep receiving, each message once, in order.
+
+import { type ConnectionState, PushProvider, useChannel, usePush } from '@push/react';
 import { render, screen, waitFor } from '@testing-library/react';
 import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
-import type { ConnectionState } from '../context.js';
-import { PushProvider } from '../provider.js';
-import { useChannel } from '../use-channel.js';
-import { usePush } from '../use-push.js';
 import { serverPerTest } from './push-server.js';
 
 const server = serverPerTest();

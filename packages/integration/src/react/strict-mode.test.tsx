@@ -1,11 +1,10 @@
 // @vitest-environment happy-dom
 // StrictMode against a real @push/server: the server must see one session and one subscribe.
+
+import { PushProvider, useChannel, usePush } from '@push/react';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { describe, expect, it } from 'vitest';
-import { PushProvider } from '../provider.js';
-import { useChannel } from '../use-channel.js';
-import { usePush } from '../use-push.js';
 import { serverPerTest } from './push-server.js';
 
 const server = serverPerTest();

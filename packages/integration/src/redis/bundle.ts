@@ -46,7 +46,11 @@ export async function buildBundles(): Promise<Bundles> {
   await Promise.all([
     build({ ...common, entryPoints: [join(here, 'node-entry.ts')], outfile: node }),
     build({ ...common, entryPoints: [serverCli], outfile: cli }),
-    build({ ...common, entryPoints: [resolve(here, '../index.ts')], outfile: join(redisDir, 'index.mjs') }),
+    build({
+      ...common,
+      entryPoints: [resolve(here, '../../../redis/src/index.ts')],
+      outfile: join(redisDir, 'index.mjs'),
+    }),
   ]);
   return { dir, node, cli };
 }

@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
+import { LongPollClient, type Wire } from '@push/test-kit/bayeux-client';
+import { deleteKeys, REDIS_URL, uniquePrefix, until } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, REDIS_URL, uniquePrefix, until } from '../test-helpers.js';
-import { LongPollClient, publishHttp, type Wire } from './bayeux-client.js';
 import { type Bundles, buildBundles } from './bundle.js';
-import { type NodeProcess, spawnNode } from './processes.js';
+import { type NodeProcess, publishHttp, spawnNode } from './processes.js';
 
 let bundles: Bundles;
 const admin = new Redis(REDIS_URL);

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
+import { LongPollClient, postBatch } from '@push/test-kit/bayeux-client';
+import { freePort, PrivateRedis, uniquePrefix, until } from '@push/test-kit/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, PrivateRedis, uniquePrefix, until } from '../test-helpers.js';
-import { LongPollClient, post } from './bayeux-client.js';
 import { type Bundles, buildBundles } from './bundle.js';
 import { type NodeProcess, PUBLISH_KEY, spawnNode } from './processes.js';
 
@@ -75,7 +75,7 @@ describe('Redis restarts under running server processes', () => {
     });
     expect(reply.ext?.push?.recovered).toBe(false);
     // The session of the client on A survived the outage: it is still known there.
-    const [connect] = await post(a.base, [
+    const [connect] = await postBatch(a.base, [
       {
         channel: '/meta/connect',
         clientId: client.clientId,

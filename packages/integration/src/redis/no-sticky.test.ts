@@ -3,12 +3,12 @@
  * (round-robin), and the client still gets every message exactly once, in order.
  */
 import { rmSync } from 'node:fs';
+import { LongPollClient, postBatch, type Wire } from '@push/test-kit/bayeux-client';
+import { deleteKeys, REDIS_URL, sleep, uniquePrefix } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, REDIS_URL, sleep, uniquePrefix } from '../test-helpers.js';
-import { LongPollClient, post, publishHttp, type Wire } from './bayeux-client.js';
 import { type Bundles, buildBundles } from './bundle.js';
-import { type NodeProcess, spawnNode } from './processes.js';
+import { type NodeProcess, publishHttp, spawnNode } from './processes.js';
 
 let bundles: Bundles;
 const admin = new Redis(REDIS_URL);
@@ -157,12 +157,12 @@ describe('no sticky sessions: HTTP requests of one client spread over the nodes'
   it('an SSE stream opened on one node serves a session of another; upstream POSTs alternate', async () => {
     const prefix = freshPrefix();
     const [a, b] = await Promise.all([node(prefix), node(prefix)]);
-    const [handshake] = await post(a.base, [
+    const [handshake] = await postBatch(a.base, [
       { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['eventsource'] },
     ]);
     const clientId = handshake!.clientId!;
     const connect = (base: string) =>
-      post(base, [{ channel: '/meta/connect', clientId, connectionType: 'eventsource' }]);
+      postBatch(base, [{ channel: '/meta/connect', clientId, connectionType: 'eventsource' }]);
     const abort = new AbortController();
     const stream = await fetch(`${b.base}/${clientId}`, {
       headers: { accept: 'text/event-stream' },
@@ -188,7 +188,9 @@ describe('no sticky sessions: HTTP requests of one client spread over the nodes'
       }
     })();
     await sleep(100); // the stream is attached to the session on A
-    const [subscribed] = await post(a.base, [{ channel: '/meta/subscribe', clientId, subscription: '/sse' }]);
+    const [subscribed] = await postBatch(a.base, [
+      { channel: '/meta/subscribe', clientId, subscription: '/sse' },
+    ]);
     expect(subscribed?.successful).toBe(true);
     const total = 50;
     for (let i = 0; i < total; i++) {
@@ -211,7 +213,7 @@ describe('no sticky sessions: HTTP requests of one client spread over the nodes'
     const [a, b] = await Promise.all([node(prefix, { NODE_TTL: '300' }), node(prefix, { NODE_TTL: '300' })]);
     const client = new LongPollClient(a.base);
     await client.handshake();
-    const [unknown] = await post(b.base, [
+    const [unknown] = await postBatch(b.base, [
       { channel: '/meta/connect', clientId: 'nobody', connectionType: 'long-polling' },
     ]);
     expect(unknown?.error).toMatch(/^402:/);
@@ -219,7 +221,7 @@ describe('no sticky sessions: HTTP requests of one client spread over the nodes'
     expect((await client.subscribe('/x')).successful).toBe(true); // relayed to A while it lives
     await a.kill();
     await sleep(400); // A's heartbeat expires
-    const [gone] = await post(b.base, [
+    const [gone] = await postBatch(b.base, [
       { channel: '/meta/connect', clientId: client.clientId, connectionType: 'long-polling' },
     ]);
     expect(gone).toMatchObject({ successful: false, advice: { reconnect: 'handshake' } });

@@ -6,8 +6,8 @@
  * once listening.
  */
 import { createServer } from 'node:http';
+import { createRedisBroker } from '@push/redis';
 import { createMemoryBroker, createPushServer } from '@push/server';
-import { createRedisBroker } from '../broker.js';
 
 const env = process.env;
 const numberFrom = (value: string | undefined): number | undefined => (value ? Number(value) : undefined);

@@ -1,11 +1,21 @@
 /** Child server processes for the multi-process tests and the bench. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { publishHttp as publishWithKey } from '@push/test-kit/bayeux-client';
 
 /**
  * The publish key every spawned server gets (as `PUSH_PUBLISH_KEY`): HTTP publish is closed
  * without one, and the tests publish as a trusted back end.
  */
 export const PUBLISH_KEY = 'multi-process-test-publish-key';
+
+/** Publishes through `POST {base}/publish` as the spawned servers' trusted back end. */
+export function publishHttp(
+  base: string,
+  channel: string,
+  data: unknown,
+): Promise<{ offset: number; epoch: string }> {
+  return publishWithKey(base, channel, data, PUBLISH_KEY);
+}
 
 /** A running server process. */
 export interface NodeProcess {

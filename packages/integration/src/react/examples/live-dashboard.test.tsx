@@ -1,19 +1,19 @@
 // @vitest-environment happy-dom
-// The README's complete example, run against a real @push/server().
+// @push/react's README example, run against a real @push/server().
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { serverPerTest } from '../integration/push-server.js';
+import { serverPerTest } from '../push-server.js';
 import { LiveDashboard } from './live-dashboard.js';
 
 const server = serverPerTest();
 
 describe('README example: live price table and chat with presence', () => {
   it('is the code in the README', () => {
-    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const readme = readFileSync(join(import.meta.dirname, '../../../../react/README.md'), 'utf8');
     const source = readFileSync(join(import.meta.dirname, 'live-dashboard.tsx'), 'utf8');
-    expect(readme).toContain(source.replace("from '../index.js';", "from '@push/react';"));
+    expect(readme).toContain(source);
   });
 
   it('shows live prices, who is here, and the chat', async () => {

@@ -1,5 +1,5 @@
+import { createPushHooks, PushProvider, usePush } from '@push/react';
 import { type FormEvent, useState } from 'react';
-import { createPushHooks, PushProvider, usePush } from '../index.js';
 
 // 1. Describe your channels once: names (or name patterns) to payload types.
 interface Quote {
