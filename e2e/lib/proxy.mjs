@@ -12,6 +12,10 @@
 //              destroyed (request lost, or processed but its response lost, or stream cut midway),
 //              and 15% of responses are dropped whole after the server produced them
 //
+// The mode can change while the proxy runs (`setMode`, optionally cutting the connections already
+// open, as when a buffering proxy appears on the path), and `setStall` holds the start of each push
+// response (and each WebSocket upgrade) for a random time: a slow or stalling network.
+//
 // Requests outside `pushPath` (the test pages and bundles) are never faulted, except by `buffer`,
 // which buffers everything (harmless for static files).
 import { createHash } from 'node:crypto';
@@ -55,7 +59,9 @@ function filterHeaders(headers) {
  *           pushPath?: string, seed?: number, cut?: { minMs: number, maxMs: number, probability: number } }} options
  */
 export async function startProxy(options) {
-  const { mode, target } = options;
+  const { target } = options;
+  let mode = options.mode;
+  let stallMs = 0;
   const pushPath = options.pushPath ?? '/push';
   let seed = options.seed ?? Date.now() & 0xffffffff;
   let rng = createRng(seed);
@@ -65,7 +71,18 @@ export async function startProxy(options) {
   // dice say, so a fault window always holds at least one fault even for a client whose requests
   // all finish faster than the shortest cut (plain polling after the client adapted to the cuts).
   let dropNext = false;
-  const stats = { requests: 0, upgrades: 0, refused: 0, silenced: 0, buffered: 0, cuts: 0, errors: 0 };
+  const stats = {
+    requests: 0,
+    upgrades: 0,
+    refused: 0,
+    silenced: 0,
+    buffered: 0,
+    cuts: 0,
+    errors: 0,
+    stalls: 0,
+  };
+  /** Connections under the push path (WebSockets and requests), for setMode's cutExisting. */
+  const pushSockets = new Set();
   const sockets = new Set();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -75,6 +92,11 @@ export async function startProxy(options) {
 
   const server = http.createServer((req, res) => {
     stats.requests++;
+    if (isPush(req.url) && !pushSockets.has(req.socket)) {
+      const socket = req.socket;
+      pushSockets.add(socket);
+      socket.once('close', () => pushSockets.delete(socket));
+    }
     const { host, port } = target();
     const upstream = http.request({
       host,
@@ -94,6 +116,16 @@ export async function startProxy(options) {
       }, lifetime());
     }
     upstream.on('response', (up) => {
+      if (stallMs > 0 && isPush(req.url)) {
+        stats.stalls++;
+        up.pause();
+        setTimeout(() => {
+          up.resume();
+          respond(up);
+        }, rng() * stallMs);
+      } else respond(up);
+    });
+    const respond = (up) => {
       if (mode === 'cut' && cutting && isPush(req.url) && (dropNext || rng() < cutCfg.dropResponse)) {
         dropNext = false;
         // The server handled the request, but its response never reaches the client.
@@ -127,7 +159,7 @@ export async function startProxy(options) {
         cleanup();
       });
       up.on('error', () => res.destroy());
-    });
+    };
     upstream.on('error', () => {
       stats.errors++;
       cleanup();
@@ -156,6 +188,18 @@ export async function startProxy(options) {
   server.on('upgrade', (req, socket, head) => {
     stats.upgrades++;
     socket.on('error', () => {});
+    pushSockets.add(socket);
+    socket.once('close', () => pushSockets.delete(socket));
+    if (stallMs > 0) {
+      stats.stalls++;
+      const wait = rng() * stallMs;
+      setTimeout(() => socket.destroyed || upgrade(req, socket, head), wait);
+      return;
+    }
+    upgrade(req, socket, head);
+  });
+
+  function upgrade(req, socket, head) {
     if (mode === 'refuse-ws' || mode === 'buffer') {
       stats.refused++;
       socket.end(
@@ -208,7 +252,7 @@ export async function startProxy(options) {
       }, lifetime());
       socket.on('close', () => clearTimeout(timer));
     }
-  });
+  }
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -235,6 +279,27 @@ export async function startProxy(options) {
       }
       cutting = !!on;
       dropNext = cutting && !!opts.dropNext;
+    },
+    get currentMode() {
+      return mode;
+    },
+    /**
+     * Changes the mode from now on; with `cutExisting`, the push connections already open (streams,
+     * WebSockets, held requests) are destroyed, as when a new proxy appears on the network path.
+     * @param {'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut'} next @param {{ cutExisting?: boolean }} [opts]
+     */
+    setMode(next, opts = {}) {
+      mode = next;
+      if (opts.cutExisting) {
+        for (const socket of pushSockets) {
+          stats.cuts++;
+          socket.destroy();
+        }
+      }
+    },
+    /** Holds each push response (and upgrade) for a random 0..ms before it starts; 0 turns it off. */
+    setStall(ms) {
+      stallMs = ms;
     },
     resetStats() {
       for (const k of Object.keys(stats)) stats[k] = 0;
