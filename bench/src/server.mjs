@@ -5,8 +5,9 @@
 //
 // The orchestrator drives it over IPC:
 //   {cmd:'mem'}                                  -> {type:'mem', rss, heapUsed, ...}
-//   {cmd:'run', mode:'window', window, ms, ph}   closed loop: at most `window` messages published
-//                                                but not yet received by every subscriber
+//   {cmd:'run', mode:'window', window, ms, ph, perTick}   closed loop: at most `window` messages
+//                                                published but not yet received by every subscriber,
+//                                                at most `perTick` per event-loop turn (default: all)
 //   {cmd:'run', mode:'rate', rate, count, ph}    open loop at a fixed rate
 //   {cmd:'progress', upTo}                       every seq <= upTo has reached every subscriber
 //   -> {type:'done', first, last, upTo, cpu, wallUs, drained}
@@ -189,8 +190,26 @@ function startRun(t, msg) {
   };
 
   if (msg.mode === 'window') {
+    // perTick: messages published per event-loop turn. 1 (the headline) publishes one, then
+    // yields (setImmediate) before the next, so no two messages share a tick (and a frame);
+    // Infinity (the batched row) fills the whole window in one tick.
+    const perTick = msg.perTick ?? Number.POSITIVE_INFINITY;
+    let scheduled = false;
+    const room = () => publishing && seq - upTo < msg.window && seq < MAXSEQ;
+    const tick = () => {
+      scheduled = false;
+      let k = 0;
+      while (k < perTick && room()) {
+        t.publish(payload(msg.ph));
+        k++;
+      }
+      if (k === perTick && room()) {
+        scheduled = true;
+        setImmediate(tick);
+      }
+    };
     run.pump = () => {
-      while (publishing && seq - upTo < msg.window && seq < MAXSEQ) t.publish(payload(msg.ph));
+      if (!scheduled) tick();
     };
     setTimeout(end, msg.ms);
     run.pump();

@@ -5,7 +5,8 @@
 //
 //   node subs.mjs <kind> <port> <n> <path>
 //
-// Kinds: ws-raw, sse-raw, sio-ws, sio-polling, bayeux-ws, bayeux-lp, bayeux-sse.
+// Kinds: ws-raw, sse-raw, sio-ws, sio-polling, bayeux-ws, bayeux-lp, bayeux-sse (raw wire), and
+// client-ws, client-sse, client-lp (@push/client, what users run).
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -383,9 +384,12 @@ class RawWs extends EventEmitter {
   }
 }
 
-/** A WebSocket client to `path` on the target: the raw one, or `ws` with BENCH_WS_CLIENT=ws. */
+/**
+ * A WebSocket client to `path` on the target: the `ws` library (what Node users run, and what
+ * @push/client runs on here), or the raw one with BENCH_WS_CLIENT=raw.
+ */
 function openWs(path) {
-  return process.env.BENCH_WS_CLIENT === 'ws'
+  return process.env.BENCH_WS_CLIENT !== 'raw'
     ? new WebSocket(`ws://${HOST}:${PORT}${path}`, { perMessageDeflate: false })
     : new RawWs(path);
 }
@@ -449,13 +453,34 @@ const kinds = {
       });
     }),
 
-  /** Floor: plain SSE stream; every event's data is the JSON payload. */
-  'sse-raw': (i) =>
-    new RawHttp().stream(
-      basePath,
-      { accept: 'text/event-stream' },
-      sseParser((data) => deliver(i, JSON.parse(data))),
-    ),
+  /**
+   * Floor: plain SSE stream; every event's data is the JSON payload. Read the way a Node user
+   * would write it: http.get + eventsource-parser (BENCH_SSE_CLIENT=raw: RawHttp + a minimal parser).
+   */
+  'sse-raw': async (i) => {
+    if (process.env.BENCH_SSE_CLIENT === 'raw')
+      return new RawHttp().stream(
+        basePath,
+        { accept: 'text/event-stream' },
+        sseParser((data) => deliver(i, JSON.parse(data))),
+      );
+    const { createParser } = await import('eventsource-parser');
+    const parser = createParser({ onEvent: (event) => deliver(i, JSON.parse(event.data)) });
+    return new Promise((resolve, reject) => {
+      const req = http.get(
+        { host: HOST, port: PORT, path: basePath, headers: { accept: 'text/event-stream' }, agent },
+        (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`stream status ${res.statusCode}`));
+          res.setEncoding('utf8');
+          res.on('data', (text) => parser.feed(text));
+          res.on('error', (e) => stopping || noteError(e.message));
+          resolve();
+        },
+      );
+      req.on('error', reject);
+      closers.push(() => req.destroy());
+    });
+  },
 
   /** Socket.IO 4 over the websocket transport, speaking the engine.io v4 / socket.io v5 wire. */
   'sio-ws': (i) =>
@@ -694,6 +719,76 @@ const kinds = {
     if (!subscribed) throw new Error('subscribe not acknowledged');
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// @push/client subscribers: what users run. createClient from the built dist with its defaults
+// (acks on, resume on), forced to one transport each; `ws` as the WebSocket (Node 20 has none),
+// Node's global fetch (undici) for the HTTP transports. Counting wrappers only count.
+
+let pushClientModule;
+async function pushClient() {
+  pushClientModule ??= await import('@push/client');
+  return pushClientModule;
+}
+
+class CountingWebSocket extends WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols, { perMessageDeflate: false });
+    this.on('message', countFrame);
+  }
+}
+function countFrame() {
+  wsFrames++;
+}
+const countingFetch = (input, init) => {
+  httpRequests++;
+  return fetch(input, init);
+};
+
+function clientKind(transport) {
+  return async (i) => {
+    const { createClient } = await pushClient();
+    const client = createClient({
+      url: `http://${HOST}:${PORT}${basePath}`,
+      transports: [transport],
+      WebSocket: CountingWebSocket,
+      fetch: countingFetch,
+      storage: null,
+    });
+    closers.push(() => client.close().catch(() => {}));
+    client.on('error', (e) => noteError(`client ${i}: ${e.code ?? ''} ${e.message}`));
+    const sub = client.subscribe(CHANNEL, (data) => deliver(i, data));
+    await sub.ready;
+    if (client.transport !== transport) throw new Error(`client ${i} on ${client.transport}`);
+  };
+}
+/** socket.io-client 4.8.4 (what Socket.IO users run), forced to one transport, one Manager each. */
+function sioClientKind(transport) {
+  return async (i) => {
+    const { io } = await import('socket.io-client');
+    const socket = io(`http://${HOST}:${PORT}`, {
+      transports: [transport],
+      forceNew: true,
+      reconnection: false,
+    });
+    closers.push(() => socket.close());
+    socket.on('m', (data) => deliver(i, data));
+    await new Promise((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    // Frames (websocket) or completed polls (polling), for the deliveries/frame or request column.
+    const engine = socket.io.engine;
+    if (transport === 'polling') engine.transport.on('pollComplete', () => httpRequests++);
+    else engine.on('packet', (packet) => packet.type === 'message' && wsFrames++);
+    socket.on('disconnect', (why) => stopping || noteError(`sio client ${i}: ${why}`));
+  };
+}
+kinds['sio-client-ws'] = sioClientKind('websocket');
+kinds['sio-client-polling'] = sioClientKind('polling');
+kinds['client-ws'] = clientKind('websocket');
+kinds['client-sse'] = clientKind('eventsource');
+kinds['client-lp'] = clientKind('long-polling');
 
 // ---------------------------------------------------------------------------------------------
 
