@@ -15,6 +15,9 @@
 // The mode can change while the proxy runs (`setMode`, optionally cutting the connections already
 // open, as when a buffering proxy appears on the path), and `setStall` holds the start of each push
 // response (and each WebSocket upgrade) for a random time: a slow or stalling network.
+// With `controlPath` (e.g. '/__proxy'), a page loaded through the proxy drives it on its own origin:
+// `GET {controlPath}/mode?set=buffer&cut=1` and `GET {controlPath}/stats` (stats plus `wire`: what
+// reached the server per kind — WebSocket upgrades, event streams, POSTs).
 //
 // Requests outside `pushPath` (the test pages and bundles) are never faulted, except by `buffer`,
 // which buffers everything (harmless for static files).
@@ -90,8 +93,34 @@ export async function startProxy(options) {
     url === pushPath || url.startsWith(`${pushPath}/`) || url.startsWith(`${pushPath}?`);
   const lifetime = () => cutCfg.minMs + rng() * (cutCfg.maxMs - cutCfg.minMs);
 
+  /** What the proxy forwarded to the server under the push path, per kind. */
+  const wire = { websockets: 0, eventStreams: 0, posts: 0, gets: 0 };
+  const controlPath = options.controlPath;
+  function control(req, res) {
+    const url = new URL(req.url, 'http://proxy');
+    const reply = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === `${controlPath}/mode`) {
+      const next = url.searchParams.get('set');
+      if (!['pass', 'refuse-ws', 'silent-ws', 'buffer', 'cut'].includes(next))
+        return reply(400, { error: `unknown mode ${next}` });
+      proxy.setMode(next, { cutExisting: url.searchParams.get('cut') === '1' });
+      return reply(200, { ok: true, mode });
+    }
+    if (url.pathname === `${controlPath}/stats`) return reply(200, { ...stats, wire: { ...wire }, mode });
+    return reply(404, { error: `unknown ${url.pathname}` });
+  }
+
   const server = http.createServer((req, res) => {
+    if (controlPath && req.url?.startsWith(`${controlPath}/`)) return control(req, res);
     stats.requests++;
+    if (isPush(req.url)) {
+      if (req.method === 'POST') wire.posts++;
+      else if (String(req.headers.accept ?? '').includes('text/event-stream')) wire.eventStreams++;
+      else wire.gets++;
+    }
     if (isPush(req.url) && !pushSockets.has(req.socket)) {
       const socket = req.socket;
       pushSockets.add(socket);
@@ -227,6 +256,7 @@ export async function startProxy(options) {
       return;
     }
     const { host, port } = target();
+    wire.websockets++;
     const up = net.connect(port, host);
     sockets.add(up);
     up.on('close', () => sockets.delete(up));
@@ -259,8 +289,10 @@ export async function startProxy(options) {
     server.listen(0, '127.0.0.1', resolve);
   });
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
-  return {
-    mode,
+  const proxy = {
+    get mode() {
+      return mode;
+    },
     port,
     url: `http://127.0.0.1:${port}`,
     stats,
@@ -279,9 +311,6 @@ export async function startProxy(options) {
       }
       cutting = !!on;
       dropNext = cutting && !!opts.dropNext;
-    },
-    get currentMode() {
-      return mode;
     },
     /**
      * Changes the mode from now on; with `cutExisting`, the push connections already open (streams,
@@ -310,4 +339,5 @@ export async function startProxy(options) {
       await new Promise((r) => server.close(() => r()));
     },
   };
+  return proxy;
 }

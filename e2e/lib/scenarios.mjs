@@ -8,6 +8,7 @@
 // between the runners.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
+import { startProxy } from './proxy.mjs';
 import { endpointsFor } from './stack.mjs';
 
 export const TRANSPORTS = ['websocket', 'eventsource', 'long-polling', 'iframe'];
@@ -364,6 +365,91 @@ const hostile = [
   },
 ];
 
+/**
+ * Checks a mid-stream switch (issue 14): every seq once, in order; the client's transport events
+ * show from -> to after the switch; what reached the server changed too: the case's proxy forwarded
+ * the new transport's connections after the switch, and the server counts a session on it.
+ */
+function checkSwitch(r, { from, to }) {
+  noError(r);
+  assertExactSequence(r.seqs, r.count, `seq across ${from} -> ${to}`);
+  assert.equal(r.transportBefore, from, 'client.transport before the switch');
+  assert.equal(r.transport, to, 'client.transport at the end');
+  // The client's transport events: one onto `to` after one onto `from` (an event after a
+  // reconnect names the transport it landed on and the reason, e.g. fallback).
+  const used = (r.transportsUsed ?? []).map((c) => c?.transport);
+  assert.ok(
+    used.indexOf(from) >= 0 && used.lastIndexOf(to) > used.indexOf(from),
+    `transport events ${from} then ${to}: ${JSON.stringify(r.transportsUsed)}`,
+  );
+  assert.ok(r.seqAtSwitch < r.count, `the switch happened mid-stream (at ${r.seqAtSwitch} of ${r.count})`);
+  const kind = { websocket: 'websockets', eventsource: 'eventStreams', 'long-polling': 'posts' }[to];
+  const wire = (r.wireAfter?.[kind] ?? 0) - (r.wireAtSwitch?.[kind] ?? 0);
+  assert.ok(wire >= 1, `the server got ${to} connections after the switch: ${JSON.stringify(r.wireAfter)}`);
+  const counts = r.serverAfter?.connections ?? {};
+  assert.ok(counts[to] >= 1, `the server counts a session on ${to}: ${JSON.stringify(counts)}`);
+  return {
+    seqAtSwitch: r.seqAtSwitch,
+    switchedAtMs: r.switchedAt,
+    drops: r.drops,
+    serverConnectionsAfter: counts,
+    wireAfterSwitch: Object.fromEntries(
+      Object.entries(r.wireAfter ?? {}).map(([k, v]) => [k, v - (r.wireAtSwitch?.[k] ?? 0)]),
+    ),
+  };
+}
+
+/**
+ * Mid-stream transport switches in the browser (issue 14), each through its own proxy (page and
+ * push endpoint on the proxy's origin, driven by the page at /__proxy/*): a numbered stream at
+ * 50 msg/s flows while the network under the client changes.
+ */
+const switches = [
+  {
+    scenario: 'switch-upgrade',
+    transport: 'websocket,long-polling',
+    transports: ['websocket', 'long-polling'],
+    params: {
+      initialMode: 'refuse-ws',
+      switchMode: 'pass',
+      from: 'long-polling',
+      to: 'websocket',
+      upgradeDelay: 1000,
+    },
+  },
+  {
+    scenario: 'switch-ws-dies',
+    transport: 'default',
+    params: { initialMode: 'pass', switchMode: 'silent-ws', from: 'websocket', to: 'eventsource' },
+  },
+  {
+    scenario: 'switch-buffering',
+    transport: 'default',
+    params: { initialMode: 'refuse-ws', switchMode: 'buffer', from: 'eventsource', to: 'long-polling' },
+  },
+  {
+    scenario: 'switch-restart',
+    transport: 'default',
+    ownProxy: 'restartable',
+    local: 'restarts the server process (and its own proxy)',
+    params: {
+      initialMode: 'pass',
+      switchMode: 'refuse-ws',
+      from: 'websocket',
+      to: 'eventsource',
+      restart: true,
+    },
+  },
+].map((c) => ({
+  ownProxy: 'direct',
+  local: 'its own fault-injecting proxy',
+  run: 'switch-stream',
+  timeoutMs: 60000,
+  ...c,
+  params: { count: 300, intervalMs: 20, ...c.params },
+  check: (r) => checkSwitch(r, c.params),
+}));
+
 /** Every case of the matrix, for one browser. */
 export function cases() {
   const out = [];
@@ -372,6 +458,7 @@ export function cases() {
       out.push({ ...s, run: s.run ?? s.scenario, transport, transports: [transport] });
   }
   for (const h of hostile) out.push({ ...h });
+  for (const c of switches) out.push({ ...c });
   return out.map((c) => ({
     kind: 'single',
     via: 'direct',
@@ -409,7 +496,25 @@ export async function runCase(driver, kase, stackInfo, browser) {
   // Against a deployment the forever-iframe goes through the page server's same-origin relay: its
   // document calls parent.<callback>(), which only works when page and endpoint share an origin.
   const via = target && kase.transports?.includes('iframe') ? 'relay' : kase.via;
-  const ep = endpointsFor(stackInfo, via);
+  // A case with its own proxy (local only) gets one in front of the main or restartable harness,
+  // in `pass` mode, that its page drives on its own origin (/__proxy/*).
+  let ownProxy;
+  let ep;
+  if (kase.ownProxy && !target) {
+    const base = kase.ownProxy === 'restartable' ? stackInfo.restartable : stackInfo.harness;
+    const { hostname, port } = new URL(base);
+    ownProxy = await startProxy({
+      mode: 'pass',
+      target: () => ({ host: hostname, port: Number(port) }),
+      controlPath: '/__proxy',
+    });
+    ep = {
+      origin: ownProxy.url,
+      url: `${ownProxy.url}/push`,
+      ctl: `${base}/e2e-ctl`,
+      stackCtl: stackInfo.stackCtl,
+    };
+  } else ep = endpointsFor(stackInfo, via);
   const params = {
     url: ep.url,
     ctl: ep.ctl,
@@ -452,6 +557,7 @@ export async function runCase(driver, kase, stackInfo, browser) {
     throw error;
   } finally {
     for (const page of pages.splice(0)) await driver.close(page);
+    await ownProxy?.close();
   }
 }
 

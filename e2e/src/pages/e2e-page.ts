@@ -594,6 +594,74 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
     return plain(r);
   },
 
+  /**
+   * A numbered stream (`count` at one per `intervalMs`) while the network under the client changes:
+   * the case's own proxy (same origin as this page, `/__proxy/*`) starts in `initialMode`; once
+   * `switchAt` messages arrived it turns to `switchMode`, cutting what is open (a WebSocket becomes
+   * reachable, dies or goes silent, a buffering proxy appears). With `restart`, the stack's
+   * supervisor publishes the stream and restarts the server at `switchAt`. Records every seq, the
+   * client's transport changes, and what the proxy forwarded and the server counted before and
+   * after the switch.
+   */
+  async 'switch-stream'(p) {
+    let client: Client | undefined;
+    let obs: ReturnType<typeof observe> | undefined;
+    const r = await guarded(async (r) => {
+      const ctl = control(p);
+      const proxy = (path: string) => fetch(`/__proxy/${path}`, { cache: 'no-store' }).then((x) => x.json());
+      const count = Number(p.count ?? 300);
+      const switchAt = Number(p.switchAt ?? Math.floor(count / 3));
+      try {
+        localStorage.clear();
+      } catch {}
+      await proxy(`mode?set=${p.initialMode}&cut=1`);
+      const t0 = now();
+      client = make(p, p.upgradeDelay ? { upgradeDelay: Number(p.upgradeDelay) } : {});
+      obs = observe(client, t0);
+      const channel = `/e2e/${p.id}/switch`;
+      const seqs: number[] = [];
+      r.seqs = seqs;
+      r.count = count;
+      const sub = client.subscribe(channel, (data) => seqs.push(seqOf(data)));
+      await within(sub.ready, 15000, 'sub.ready');
+      await waitFor(
+        () => (client as any).transport === p.from,
+        15000,
+        () => `the client on ${p.from} before the switch (on ${(client as any).transport})`,
+      );
+      r.transportBefore = (client as any).transport;
+      r.serverBefore = (await ctl.info()).metrics ?? null;
+      if (p.restart) await ctl.restartStream(channel, count, switchAt, Number(p.intervalMs ?? 20));
+      else await ctl.stream(channel, count, Number(p.intervalMs ?? 20), 1);
+      await waitFor(() => seqs.length >= switchAt, 20000, `${switchAt} messages before the switch`);
+      r.seqAtSwitch = seqs.length;
+      r.wireAtSwitch = (await proxy('stats')).wire;
+      await proxy(`mode?set=${p.switchMode}&cut=1`);
+      r.switchedAt = Math.round(now() - t0);
+      await waitFor(
+        () => seqs.length >= count,
+        Number(p.waitMs ?? 40000),
+        () => `all ${count} messages (have ${seqs.length}, last ${seqs[seqs.length - 1]})`,
+      );
+      await waitFor(
+        () => (client as any).transport === p.to,
+        15000,
+        () => `the client on ${p.to} after the switch (on ${(client as any).transport})`,
+      );
+      await sleep(300);
+      r.seqs = seqs;
+      r.wireAfter = (await proxy('stats')).wire;
+      r.serverAfter = (await ctl.info()).metrics ?? null;
+      if (p.restart) r.restart = await ctl.restartStatus();
+      r.transportsUsed = obs.transports();
+      r.drops = obs.dropsAfterConnected();
+      Object.assign(r, snapshot(client));
+    });
+    r.log = (obs?.log ?? []).slice(-150);
+    await safeClose(client);
+    return plain(r);
+  },
+
   // ---- presence between two pages: A starts (enters, listens), B runs, A finishes ----
   async 'presence-a'(p) {
     let client: Client | undefined;
