@@ -15,6 +15,7 @@ import type {
   ClientEvents,
   ClientOptions,
   ConnectionType,
+  OnlineSignal,
   Platform,
   PushClient,
   TransportFactory,
@@ -38,14 +39,16 @@ export function createClientFactory(
     holdPolicy?: (env: Platform) => HoldPolicy;
     /** Remembers per origin which transport worked (`transportMemory`). */
     memory?: TransportMemory;
+    /** The default online signal: `pageSignal` (page lifecycle); `browserOnline` when absent. */
+    online?: () => OnlineSignal;
   } = {},
 ) {
   return (options: ClientOptions): PushClient => {
     // Sharing lives in its own entry (out of the core bundle): never ignore the option silently.
     if (options.share)
-      throw new PushError('invalid-option', 'share: import createClient from @push/client/share');
+      throw new PushError('invalid-option', 'share: use @push/client/share');
     const url = new URL(options.url, (globalThis as { location?: { href: string } }).location?.href);
-    const env = createPlatform(options);
+    const env = createPlatform(options, extras.online);
     const factories = (options.transports ?? registry).map((entry: ConnectionType | TransportFactory) => {
       if (typeof entry !== 'string') return entry;
       const factory = registry.find((f) => f.type === entry);

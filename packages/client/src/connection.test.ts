@@ -143,7 +143,7 @@ describe('server advice', () => {
 });
 
 describe('online signal', () => {
-  it('does not retry while offline and retries at once when back online', async () => {
+  it('does not retry while offline and retries within the first jittered backoff step when back online', async () => {
     const t = setup({ order: ['websocket'] });
     await t.clock.advance(0);
     t.online.set(false);
@@ -155,17 +155,33 @@ describe('online signal', () => {
     expect(t.factories.websocket.created.length).toBe(created);
     t.online.set(true);
     await t.clock.advance(0);
+    expect(t.client.state).toBe('reconnecting');
+    expect(t.clock.pending()).toContain(100); // random() * backoff.base: random is 1 here
+    await t.clock.advance(100);
     expect(t.client.state).toBe('connected');
   });
 
-  it('an online event cuts a pending backoff short', async () => {
-    const t = setup({ order: ['websocket'], client: { backoff: { base: 10_000, max: 10_000 } } });
+  it('an online event cuts a pending backoff short to its first step, jittered by the injected random', async () => {
+    let r = 1;
+    const t = setup({
+      order: ['websocket'],
+      client: { backoff: { base: 1000, max: 30_000 }, random: () => r },
+    });
     await t.clock.advance(0);
     t.factories.websocket.created.at(-1)!.kill();
-    await t.clock.advance(0);
-    expect(t.clock.pending()).toContain(10_000);
+    await t.clock.advance(1000); // attempt 0 fails...
+    t.factories.websocket.behavior = 'fail-open';
+    t.factories.websocket.created.at(-1)!.kill();
+    for (let i = 0; i < 4; i++) await t.clock.advance(t.clock.pending()[0]!);
+    expect(t.clock.pending().at(-1)).toBeGreaterThanOrEqual(8000); // ...the backoff has grown
+    t.factories.websocket.behavior = 'ok';
+    r = 0.25;
     t.online.set(true);
     await t.clock.advance(0);
+    expect(t.clock.pending()).toEqual([250]);
+    await t.clock.advance(249);
+    expect(t.client.state).toBe('reconnecting');
+    await t.clock.advance(1);
     expect(t.client.state).toBe('connected');
   });
 });
@@ -203,7 +219,7 @@ describe('state reasons', () => {
     expect(t.client.state).toBe('disconnected'); // entered inside createClient, before `on`
     expect(t.server.received).toEqual([]);
     online.set(true);
-    await t.clock.advance(0);
+    await t.clock.advance(100); // the first backoff step (random is 1)
     expect(t.client.state).toBe('connected');
     expect(t.reasons.map((r) => r.code)).toEqual(['online', 'negotiated']);
   });
@@ -228,7 +244,7 @@ describe('state reasons', () => {
     expect(t.client.transport).toBeUndefined();
     expect(t.factories.websocket.created.every((x) => x.closed)).toBe(true);
     t.online.set(true);
-    await t.clock.advance(0);
+    await t.clock.advance(100);
     expect(t.client.state).toBe('connected');
     expect(t.client.transport).toBe('websocket');
   });

@@ -120,9 +120,17 @@ export function createConnectCycle(d: CycleDeps): ConnectCycle {
           );
         },
       );
-      heartbeat.set(request.hold + d.heartbeatGrace, () => {
+      // No answer within hold + grace: dead, unless the hold policy (full client) is patient
+      // (a late timer, data received meanwhile: `hold.ts`).
+      const wait = request.hold + d.heartbeatGrace;
+      let due = request.sentAt + wait;
+      heartbeat.set(wait, function beat() {
         if (my !== gen || from !== d.link()) return;
-        d.lost(from, new TransportError('timeout', from.factory.type)); // no reply within hold + grace
+        const now = clock.now();
+        const more = policy?.patience(now - due, now - from.seen, wait, d.heartbeatGrace);
+        if (!more) return d.lost(from, new TransportError('timeout', from.factory.type));
+        due = now + more;
+        heartbeat.set(more, beat);
       });
     },
     stop() {

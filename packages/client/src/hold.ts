@@ -20,7 +20,16 @@ export interface HoldPolicy {
   answered(elapsed: number, held: number): void;
   /** A held connect died after `elapsed` of its `held` ms. */
   died(elapsed: number, held: number): void;
+  /**
+   * The heartbeat fired `late` ms after it was due, `quiet` ms after the link last received
+   * anything, with `wait` (hold + grace) allowed: how many ms more to wait, or 0 to declare the
+   * link dead.
+   */
+  patience(late: number, quiet: number, wait: number, grace: number): number;
 }
+
+/** How late a timer may fire and still count as on time (hidden tabs align timers to 1 s). */
+export const LATE = 1000;
 
 /**
  * The adaptive hold policy; two early deaths in a row trigger each step.
@@ -47,6 +56,12 @@ export function createHoldPolicy(env: Platform): HoldPolicy {
         policy.polling = true;
       }
     },
+    // Judged by the clock when the timer fires, not by the timer: a hidden tab's timers run late
+    // (throttled) and a frozen or sleeping page's all fire on waking, before the network events
+    // queued behind them. A late timer waits on (a grace at least); anything received within
+    // hold + grace proves the link alive. Only an on-time timer after a silent hold + grace kills.
+    patience: (late: number, quiet: number, wait: number, grace: number) =>
+      late > LATE || quiet < wait ? Math.max(wait - quiet, grace) : 0,
   };
   return policy;
 }

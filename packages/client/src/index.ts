@@ -11,6 +11,7 @@
 import { type ConnectionType, DEFAULT_ORDER } from '@push/protocol';
 import { createClientFactory } from './client.js';
 import { createHoldPolicy } from './hold.js';
+import { pageSignal } from './lifecycle.js';
 import { transportMemory } from './memory.js';
 import { createPresences } from './presence.js';
 import { eventSource } from './transports/eventsource.js';
@@ -24,6 +25,7 @@ import { upgrade } from './upgrade.js';
 export { createClientFactory } from './client.js';
 export { isRetriable, PushError, type PushErrorCode } from './errors.js';
 export { createHoldPolicy, type HoldPolicy } from './hold.js';
+export { pageSignal } from './lifecycle.js';
 export { memoKey, type TransportMemory, transportMemory } from './memory.js';
 export { createPresence, createPresences, type PresenceHandle, type Presences } from './presence.js';
 export { eventSource } from './transports/eventsource.js';
@@ -42,14 +44,21 @@ const registry: Partial<Record<ConnectionType, TransportFactory>> = {
   iframe: iframe(),
 };
 
+const create = createClientFactory(DEFAULT_ORDER.flatMap((type) => registry[type] ?? []), {
+  upgrade,
+  presence: createPresences,
+  holdPolicy: createHoldPolicy,
+  memory: transportMemory,
+  online: pageSignal,
+});
+
 /**
  * Creates a client that negotiates among all four transports (default order websocket,
- * eventsource, long-polling, iframe) and connects at once unless `autoConnect: false`.
+ * eventsource, long-polling, iframe) and connects at once unless `autoConnect: false`. It follows
+ * the page lifecycle (`pageSignal`, heartbeat patience in `createHoldPolicy`): reconnects soon
+ * when the page is shown again, restored from the back/forward cache or resumed.
  * @example
  * const client = createClient({ url: 'http://localhost:8080/push', transports: ['eventsource', 'long-polling'] });
  * client.on('transport', ({ transport, reason }) => console.log('using', transport, reason));
  */
-export const createClient: (options: ClientOptions) => PushClient = createClientFactory(
-  DEFAULT_ORDER.flatMap((type) => registry[type] ?? []),
-  { upgrade, presence: createPresences, holdPolicy: createHoldPolicy, memory: transportMemory },
-);
+export const createClient: (options: ClientOptions) => PushClient = create;

@@ -17,6 +17,8 @@ export interface Link {
   /** Settles on the transport's open signal; rejects with its TransportError if it closes first. */
   readonly opened: Promise<void>;
   readonly closed: boolean;
+  /** When the transport last delivered anything, on the client's clock: the heartbeat's proof of life. */
+  seen: number;
   /** Messages that are not replies to this link's requests (data, presence events). */
   onMessage: (message: Message) => void;
   /** Called once when the transport dies (not after `close()`). */
@@ -54,6 +56,7 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
       return closed;
     },
     opened: open.promise,
+    seen: 0,
     onMessage: () => {},
     onClose: () => {},
     transport: factory.create(
@@ -62,6 +65,7 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
         open: () => closed || open.resolve(),
         message(batch) {
           if (closed) return; // a stale callback from a closed link: dropped
+          link.seen = env.clock.now();
           for (const message of batch) {
             const waiter = message.id !== undefined && isReply(message) ? pending.get(message.id) : undefined;
             if (waiter) {

@@ -29,7 +29,8 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-function browserOnline(): OnlineSignal {
+/** The browser's online/offline events (the WebSocket-only entry; `@push/client` uses `pageSignal`). */
+export function browserOnline(): OnlineSignal {
   const g = globalThis as unknown as Partial<Window>;
   return {
     online: () => g.navigator?.onLine !== false,
@@ -46,18 +47,16 @@ function browserOnline(): OnlineSignal {
   };
 }
 
-/** Builds the platform from options, filling in defaults. */
-export function createPlatform(options: ClientOptions): Platform {
+/** Builds the platform from options, filling in defaults (options the platform has no use for ride along). */
+export function createPlatform(options: ClientOptions, online = browserOnline): Platform {
   const g = globalThis as { fetch?: typeof fetch; WebSocket?: Platform['WebSocket']; document?: Document };
   return {
+    ...options,
     clock: options.clock ?? systemClock,
     fetch: options.fetch ?? g.fetch?.bind(globalThis),
     WebSocket: options.WebSocket ?? g.WebSocket,
-    storage: options.storage,
-    online: options.online ?? browserOnline(),
+    online: options.online ?? online(),
     document: options.document ?? g.document,
-    headers: options.headers,
-    credentials: options.credentials,
     random: options.random ?? Math.random,
     log: options.logger ?? (() => {}),
   };

@@ -1,7 +1,8 @@
 /**
  * When the next negotiation round runs: after a backoff that grows between failed rounds (reset
- * once connected), at once when the network comes back, and not at all while offline or after the
- * server said `reconnect: none`. What each state allows is read from the state table.
+ * once connected), within the first (jittered) backoff step when the network comes back or the
+ * page wakes (the online signal), and not at all while offline or after the server said
+ * `reconnect: none`. What each state allows is read from the state table.
  */
 import { backoffDelay } from './backoff.js';
 import { createTimer } from './platform.js';
@@ -54,8 +55,12 @@ export function createReconnect(d: ReconnectDeps): Reconnect {
     dispose: env.online.subscribe((online) => {
       // A refusal (`reconnect: none`) waits for `connect()`, not for the network.
       if (online && states.row.online && states.reason.code !== 'refused') {
+        // The backoff is skipped, not the jitter: ten tabs woken by one event (a laptop waking)
+        // spread their rounds over the first backoff step instead of reconnecting in one burst.
+        const why = { code: 'online' } as const;
         attempts = 0;
-        d.run({ code: 'online' });
+        states.move('reconnecting', why);
+        reconnect.schedule(why);
       } else if (!online && states.row.offline) {
         d.cancelRound(); // a round in flight is dropped: it starts again when back online
         timer.clear();

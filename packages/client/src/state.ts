@@ -21,7 +21,7 @@ export interface StateRow {
   readonly upgrades: boolean;
   /** `connect()` starts a negotiation. */
   readonly starts: boolean;
-  /** Back online: reconnect at once (cutting a backoff short). A `refused` state waits for `connect()`. */
+  /** Back online or the page woke: reconnect soon (a backoff cut to its first, jittered step). A `refused` state waits for `connect()`. */
   readonly online: boolean;
   /** Gone offline: stop retrying and wait (`disconnected`) for the online signal. */
   readonly offline: boolean;
