@@ -64,12 +64,23 @@ export function definePackage({ dir, entries = { index: 'src/index.ts' }, bins =
       input,
       external,
       plugins: [dts({ tsconfig: resolve(dir, 'tsconfig.json') })],
-      output: {
-        dir: resolve(dir, 'dist'),
-        format: 'es',
-        entryFileNames: '[name].d.ts',
-        chunkFileNames: 'chunks/[name]-[hash].d.ts',
-      },
+      // The same declarations twice: .d.ts for `import` and .d.cts for `require`. In a "type":
+      // "module" package a .d.ts is read as ESM, so a CommonJS consumer needs its own .d.cts
+      // (are-the-types-wrong: "masquerading as ESM").
+      output: [
+        {
+          dir: resolve(dir, 'dist'),
+          format: 'es',
+          entryFileNames: '[name].d.ts',
+          chunkFileNames: 'chunks/[name]-[hash].d.ts',
+        },
+        {
+          dir: resolve(dir, 'dist'),
+          format: 'es',
+          entryFileNames: '[name].d.cts',
+          chunkFileNames: 'chunks/[name]-[hash].d.cts',
+        },
+      ],
     },
   ];
 }

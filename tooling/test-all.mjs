@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The README's test command: every package's unit, integration, interop and size tests through
+// The README's test command: lint, typecheck, the publishable packages' publint and
+// are-the-types-wrong checks, every package's unit, integration, interop and size tests through
 // turbo, then the cross-browser e2e suite. Prints one closing line: "N passed, N failed".
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -71,6 +72,8 @@ if (hasE2e && existsSync(new URL('../e2e/scripts/ensure-browsers.sh', import.met
 }
 await step('lint', 'npx', ['biome', 'check', '.']);
 await step('typecheck', 'npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']);
+// Every publishable package as published: publint and are-the-types-wrong on its packed tarball.
+await step('package checks (publint, are-the-types-wrong)', 'node', ['tooling/check-packages.mjs']);
 await step('unit, integration, interop, size', 'npx', [
   'turbo',
   'run',
