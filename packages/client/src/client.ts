@@ -45,8 +45,7 @@ export function createClientFactory(
 ) {
   return (options: ClientOptions): PushClient => {
     // Sharing lives in its own entry (out of the core bundle): never ignore the option silently.
-    if (options.share)
-      throw new PushError('invalid-option', 'share: use @push/client/share');
+    if (options.share) throw new PushError('invalid-option', 'share: use @push/client/share');
     const url = new URL(options.url, (globalThis as { location?: { href: string } }).location?.href);
     const env = createPlatform(options, extras.online);
     const factories = (options.transports ?? registry).map((entry: ConnectionType | TransportFactory) => {
@@ -77,6 +76,9 @@ export function createClientFactory(
       closed: () => connection.state === 'closed',
       request,
       max: options.maxQueue ?? 100,
+      high: options.backpressure?.high ?? 64,
+      low: options.backpressure?.low ?? 16,
+      pressure: (queued, high) => emit('backpressure', { queued, high }),
     });
     const presences = extras.presence?.(outbox.send, subscriptions);
     const connection = createConnection({

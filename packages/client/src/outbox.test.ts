@@ -71,3 +71,34 @@ describe('publish and the offline outbox', () => {
     await expect(p).rejects.toMatchObject({ code: 'closed' });
   });
 });
+
+describe('backpressure', () => {
+  it('fires high once the send queue reaches its high mark and low once it drains to the low one', async () => {
+    const t = setup({ order: ['websocket'], client: { backpressure: { high: 5, low: 2 }, maxQueue: 20 } });
+    const events: Array<{ queued: number; high: boolean }> = [];
+    t.client.on('backpressure', (event) => events.push(event));
+    t.online.set(false);
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)?.kill();
+    await t.clock.advance(0);
+    const results = Array.from({ length: 8 }, (_, n) => t.client.publish('/bp', n));
+    expect(events).toEqual([{ queued: 5, high: true }]);
+    t.online.set(true);
+    await t.clock.advance(100);
+    await Promise.all(results);
+    // Acks drain it: one low edge at 2 pending, nothing more while it empties.
+    expect(events).toEqual([
+      { queued: 5, high: true },
+      { queued: 2, high: false },
+    ]);
+    // Refused and failed publishes count down too: a full queue never sticks at high.
+    t.online.set(false);
+    t.factories.websocket.created.at(-1)?.kill();
+    await t.clock.advance(0);
+    const more = Array.from({ length: 21 }, (_, n) => t.client.publish('/bp', n).catch((error) => error));
+    expect((await more[20]) as { code?: string }).toMatchObject({ code: 'queue-full' });
+    await t.client.close();
+    await Promise.all(more);
+    expect(events.at(-1)).toEqual({ queued: 2, high: false });
+  });
+});

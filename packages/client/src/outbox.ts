@@ -11,6 +11,12 @@ export interface OutboxDeps {
   closed(): boolean;
   request(message: Message): Promise<Reply>;
   max: number;
+  /** Pending publishes (queued or awaiting their ack) at which `pressure(…, true)` fires. */
+  high: number;
+  /** Pending publishes at which, after a high mark, `pressure(…, false)` fires. */
+  low: number;
+  /** Backpressure edges: the app may slow down at `high` and resume at `low`. */
+  pressure(pending: number, high: boolean): void;
 }
 
 export interface Outbox {
@@ -30,6 +36,20 @@ interface Item {
 
 export function createOutbox(deps: OutboxDeps): Outbox {
   let queue: Item[] = [];
+  // Publishes queued or in flight, and whether the high mark was passed (edges only are emitted).
+  let pending = 0;
+  let pressed = false;
+  const count = (delta: number) => {
+    pending += delta;
+    if (!pressed && pending >= deps.high) deps.pressure(pending, (pressed = true));
+    else if (pressed && pending <= deps.low) deps.pressure(pending, (pressed = false));
+  };
+  const settle =
+    <T>(finish: (value: T) => void) =>
+    (value: T) => {
+      count(-1);
+      finish(value);
+    };
   const dispatch = (item: Item) => {
     deps.request(item.message).then(
       (reply) =>
@@ -48,10 +68,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           return reject(new PushError('invalid-channel', `Cannot publish to ${channel}`));
         }
         if (deps.closed()) return reject(new PushError('closed', 'Client closed'));
-        const item: Item = { message: { channel, data }, resolve, reject };
+        const item: Item = { message: { channel, data }, resolve: settle(resolve), reject: settle(reject) };
+        count(1);
         if (deps.connected() && queue.length === 0) return dispatch(item);
         if (queue.length >= deps.max) {
-          return reject(new PushError('queue-full', `Queue full (${deps.max}): raise maxQueue`));
+          return item.reject(new PushError('queue-full', `Queue full (${deps.max}): raise maxQueue`));
         }
         queue.push(item);
       });

@@ -159,6 +159,12 @@ export interface ClientOptions {
   /** Publishes kept while offline. @defaultValue 100 */
   maxQueue?: number;
   /**
+   * Water marks of the send queue (publishes queued or awaiting their ack): the `backpressure`
+   * event fires with `high: true` when `high` are pending, then `high: false` once down to `low`.
+   * @defaultValue `{ high: 64, low: 16 }`
+   */
+  backpressure?: { high?: number; low?: number };
+  /**
    * Share one connection among all tabs of this origin (same `url` and credentials): honoured by
    * `createClient` from `@push/client/share`; the core `createClient` refuses it with an
    * `invalid-option` PushError. See the README's "Sharing one connection".
@@ -242,6 +248,8 @@ export interface ClientEvents {
   transport: [change: TransportChange];
   error: [error: PushError];
   recovered: [event: { channel: string; recovered: boolean }];
+  /** The send queue passed its high water mark (`high: true`) or drained to its low one. */
+  backpressure: [event: { queued: number; high: boolean }];
 }
 
 /**
