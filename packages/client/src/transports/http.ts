@@ -104,18 +104,25 @@ export function openStream(
   idleTimeout = STREAM_IDLE_TIMEOUT,
 ): () => void {
   const controller = new AbortController();
+  const { clock } = env;
   let watchdog: unknown;
+  /** When the last bytes arrived: a chunk only stamps it (no timer churn per message). */
+  let last = clock.now();
   const end: StreamEnd = (code, details) => {
-    env.clock.clearTimeout(watchdog);
+    clock.clearTimeout(watchdog);
     if (controller.signal.aborted) return;
     controller.abort();
     onEnd(code, details);
   };
-  const alive = () => {
-    env.clock.clearTimeout(watchdog);
-    watchdog = env.clock.setTimeout(() => end('idle'), idleTimeout);
+  // One timer per idle period, re-armed for what is left of it since the last chunk.
+  const watch = (ms: number) => {
+    watchdog = clock.setTimeout(() => {
+      const silent = clock.now() - last;
+      if (silent >= idleTimeout) end('idle');
+      else watch(idleTimeout - silent);
+    }, ms);
   };
-  alive();
+  watch(idleTimeout);
   (async () => {
     const response = await env.fetch!(url, {
       headers: { accept, ...env.headers },
@@ -129,12 +136,12 @@ export function openStream(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return end('closed');
-      alive();
+      last = clock.now();
       onText(decoder.decode(value, { stream: true }));
     }
   })().catch((cause: unknown) => end('network', { cause }));
   return () => {
-    env.clock.clearTimeout(watchdog);
+    clock.clearTimeout(watchdog);
     controller.abort();
   };
 }
