@@ -28,10 +28,29 @@ export { createHub, type Hub } from './hub.js';
 export { createTabClient, type TabClient } from './tab.js';
 export type * from './types.js';
 
+/** Who shares the connection and who holds it (`client.sharing`). */
+export interface Sharing {
+  /** Tabs sharing the connection (this one included). */
+  tabs: number;
+  /** Who holds the connection: an elected leader `tab`, or a SharedWorker. */
+  holder: 'tab' | 'worker';
+  /** The holder's id: `<tab id>.<term>` for a leader tab, `worker.<id>` for a worker. */
+  leader: string;
+  /** This tab holds the connection. */
+  here: boolean;
+  /** This tab's id (the part before the dot of `leader` when this tab leads). */
+  tab: string;
+}
+
 /** What the sharing exposes beyond `PushClient` (the demo's inspector reads it). */
 export interface SharedClient extends PushClient {
-  /** Tabs sharing, who holds the connection; undefined until the leader has spoken. */
-  readonly sharing: { tabs: number; holder: 'tab' | 'worker'; leader: string; here: boolean } | undefined;
+  /** Tabs sharing, who holds the connection; undefined until the holder has spoken. */
+  readonly sharing: Sharing | undefined;
+  /**
+   * Calls `fn` with `client.sharing` whenever it changes (a tab joins or leaves, the holder
+   * changes). Returns a function that stops it.
+   */
+  onSharing(fn: (sharing: Sharing | undefined) => void): () => void;
 }
 
 /**
@@ -89,7 +108,7 @@ export function createSharedClient(
   };
   const Channel = share.BroadcastChannel ?? g.BroadcastChannel;
   const core = { ...options, share: undefined };
-  if (!Channel) return Object.assign(createCore(core), { sharing: undefined });
+  if (!Channel) return Object.assign(createCore(core), { sharing: undefined, onSharing: () => () => {} });
   const clock = share.clock ?? options.clock ?? systemClock;
   const locks = share.locks === undefined ? (g.navigator?.locks ?? null) : share.locks;
   const auth = options.auth && 'token' in options.auth ? options.auth.token : '';
@@ -100,6 +119,20 @@ export function createSharedClient(
   const tab = randomId();
   let term = 0;
   let hub: Hub | undefined;
+  const watchers = new Set<(sharing: Sharing | undefined) => void>();
+  let lastSharing = '';
+  const sharing = (): Sharing | undefined => {
+    const s = tabClient.status;
+    const here = hub !== undefined && s?.leader === `${tab}.${term}`;
+    return s && { tabs: s.tabs, holder: s.holder, leader: s.leader, here, tab };
+  };
+  const changed = () => {
+    const now = sharing();
+    const text = JSON.stringify(now);
+    if (text === lastSharing) return;
+    lastSharing = text;
+    for (const fn of [...watchers]) fn(now);
+  };
   const election = createElection({
     name,
     tab,
@@ -118,11 +151,13 @@ export function createSharedClient(
         holder: 'tab',
         createCore: () => createCore({ ...core, autoConnect: true }),
       });
+      changed();
     },
     onDepose() {
       const last = hub;
       hub = undefined;
       void last?.close();
+      changed();
     },
   });
   const lifecycle = share.lifecycle === undefined ? browserLifecycle() : share.lifecycle;
@@ -131,6 +166,7 @@ export function createSharedClient(
     tab,
     bus,
     maxQueue: options.maxQueue ?? 100,
+    onStatus: () => changed(),
     onConnect() {
       election.stand();
       tabClient.sync();
@@ -166,13 +202,12 @@ export function createSharedClient(
       standing = true;
       start();
     },
-  }) as TabClient & { sharing: SharedClient['sharing'] };
-  Object.defineProperty(client, 'sharing', {
-    get: () => {
-      const s = tabClient.status;
-      return s && { tabs: s.tabs, holder: s.holder, leader: s.leader, here: hub !== undefined };
+    onSharing(fn: (sharing: Sharing | undefined) => void) {
+      watchers.add(fn);
+      return () => void watchers.delete(fn);
     },
-  });
+  }) as TabClient & Pick<SharedClient, 'sharing' | 'onSharing'>;
+  Object.defineProperty(client, 'sharing', { get: sharing });
   if (options.autoConnect !== false) client.connect();
   return client;
 }

@@ -264,6 +264,46 @@ describe('relay and reference counting', () => {
     expect(recovered).toEqual([{ channel: '/x', recovered: false }]);
   });
 
+  it('onSharing reports tabs joining and leaving and the holder moving, in every tab', async () => {
+    const w = world();
+    const a = w.tab('a');
+    const b = w.tab('b');
+    const seen: Array<string | undefined> = [];
+    b.client.onSharing((s) => seen.push(s && `${s.tabs} ${s.here ? 'here' : s.leader.split('.')[0]}`));
+    await w.run(200);
+    const c = w.tab('c');
+    await w.run(200);
+    const aId = a.client.sharing!.tab;
+    expect(b.client.sharing).toMatchObject({ tabs: 3, holder: 'tab', here: false });
+    expect(b.client.sharing!.leader.startsWith(`${aId}.`)).toBe(true);
+    expect(c.client.sharing!.leader).toBe(b.client.sharing!.leader);
+    w.leaderCore().move('connected', 'websocket');
+    await w.run(10);
+    const transports: unknown[] = [];
+    c.client.on('transport', (change) => transports.push(change.transport));
+    await a.client.close(); // b is next in the lock queue
+    await w.run(300);
+    expect(c.client.transport).toBeUndefined(); // b's connection is still opening
+    w.leaderCore().move('connected', 'websocket');
+    await w.run(10);
+    // the new holder's connection is announced again, though on the same transport
+    expect(transports).toEqual(['websocket']);
+    expect(c.client.transport).toBe('websocket');
+    expect(b.client.sharing).toMatchObject({ tabs: 2, here: true });
+    expect(c.client.sharing!.leader.startsWith(`${b.client.sharing!.tab}.`)).toBe(true);
+    // live counts while a's hub gathers the tabs, then b's own hub counting again
+    const moved = seen.indexOf('1 here');
+    expect(seen.slice(0, moved)).toEqual([`1 ${aId}`, `2 ${aId}`, `3 ${aId}`]);
+    expect(seen.slice(moved)).toEqual(['1 here', '2 here']);
+    const stop = b.client.onSharing(() => {
+      throw new Error('not stopped');
+    });
+    stop();
+    c.lifecycle.fire('hide');
+    await w.run(200);
+    expect(b.client.sharing?.tabs).toBe(1);
+  });
+
   it('relays presence: one member per browser, left on the wire when the last tab leaves', async () => {
     const w = world();
     const a = w.tab('a');

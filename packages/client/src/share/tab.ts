@@ -39,6 +39,8 @@ export interface TabClientOptions {
   onConnect(): void;
   /** `close()` was called: leave the election, close the bus. */
   onClose(): Promise<void>;
+  /** A status arrived from the hub (tabs sharing, holder, state). */
+  onStatus?(status: Status): void;
 }
 
 export interface TabClient extends PushClient {
@@ -130,7 +132,10 @@ export function createTabClient(o: TabClientOptions): TabClient {
         p.reject(new PushError('connection-lost', 'The tab holding the shared connection went away'));
       }
     }
-    if (switched) setState('reconnecting', { code: 'connect' });
+    if (!switched) return;
+    // a new holder, a new connection: its transport is announced again (a `transport` event)
+    reported = undefined;
+    setState('reconnecting', { code: 'connect' });
   }
 
   function request(message: RequestBody): Promise<PresenceMember[] | undefined> {
@@ -184,6 +189,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
         }
         const { t: _t, ...rest } = m;
         status = rest;
+        o.onStatus?.(rest);
         if (m.transport && m.transport !== reported) {
           emit('transport', { transport: m.transport, previous: reported, reason: 'connect' });
           reported = m.transport;
