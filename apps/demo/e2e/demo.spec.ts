@@ -167,6 +167,53 @@ test('inspector: a simulated hostile proxy makes the client fall back, with the 
   await expectQuotesFlowing(page);
 });
 
+test('inspector: with sharing on, two tabs share one connection and agree on its holder; it moves when the holder closes', async ({
+  browser,
+}, info) => {
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await first.goto('/stocks');
+  await expectConnected(first, 'websocket');
+  // Off by default: no sharing status.
+  await expect(first.getByTestId('share-toggle')).not.toBeChecked();
+  await expect(first.getByTestId('share-tabs')).toHaveCount(0);
+  await first.getByTestId('share-toggle').check();
+  await expect(first).toHaveURL(/[?&]share=1/);
+  await expectConnected(first, 'websocket');
+  await expect(first.getByTestId('share-tabs')).toHaveText('1 tab');
+  await expect(first.getByTestId('share-holder')).toHaveText('this tab');
+
+  // The second tab opens without ?share=1: the switch comes from localStorage.
+  const second = await context.newPage();
+  await second.goto('/stocks');
+  await expect(second.getByTestId('share-toggle')).toBeChecked();
+  await expectConnected(second, 'websocket');
+  for (const page of [first, second]) await expect(page.getByTestId('share-tabs')).toHaveText('2 tabs');
+  await expectQuotesFlowing(second);
+
+  const holderId = await first.getByTestId('share-holder-id').innerText();
+  await expect(second.getByTestId('share-holder-id')).toHaveText(holderId);
+  const ids = await Promise.all([first, second].map((p) => p.getByTestId('share-tab-id').innerText()));
+  const holderIndex = ids.findIndex((id) => holderId.startsWith(`${id}.`));
+  expect(holderIndex).toBeGreaterThanOrEqual(0);
+  const holder = [first, second][holderIndex]!;
+  const other = [first, second][1 - holderIndex]!;
+  await expect(holder.getByTestId('share-holder')).toHaveText('this tab');
+  await expect(other.getByTestId('share-holder')).toHaveText('another tab');
+  await shot(other, 'inspector-sharing', info);
+
+  // Closing the holder tab: the other one takes the connection over and data keeps flowing.
+  await holder.close();
+  await expect(other.getByTestId('share-tabs')).toHaveText('1 tab');
+  await expect(other.getByTestId('share-holder')).toHaveText('this tab');
+  const otherId = ids[1 - holderIndex]!;
+  await expect(other.getByTestId('share-holder-id')).toHaveText(new RegExp(`^${otherId}\\.`));
+  await expectConnected(other, 'websocket');
+  await expectQuotesFlowing(other);
+  await expect(other.getByTestId('inspector-log')).toContainText('connection held by this tab');
+  await context.close();
+});
+
 test('auth switch: with DEMO_AUTH=1 the pages log in for a token and then connect', async ({
   page,
 }, info) => {

@@ -3,7 +3,8 @@
  * client (rather than letting `PushProvider` create one) so the inspector can read
  * `client.fallbacks` and recreate the client when the transport choice changes.
  */
-import { createClient, type PushClient, type PushError } from '@push/client';
+import type { PushClient, PushError } from '@push/client';
+import { createClient } from '@push/client/share';
 import { PushProvider, usePush } from '@push/react';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import type { DemoConfig, DemoTransport } from '../shared/types.js';
@@ -15,7 +16,7 @@ import { MonitorPage } from './pages/MonitorPage.js';
 import { StocksPage } from './pages/StocksPage.js';
 import { Link, navigate, replaceSearch, usePathname } from './router.js';
 import { fetchConfig, login, logout, savedName, savedToken } from './session.js';
-import { loadTransports, saveTransports } from './settings.js';
+import { loadShare, loadTransports, saveShare, saveTransports } from './settings.js';
 
 const PAGES = [
   { path: '/stocks', label: 'Stock ticker' },
@@ -29,6 +30,7 @@ export function App() {
   const [token, setToken] = useState<string | undefined>(() => savedToken());
   const [transports, setTransports] = useState<DemoTransport[]>(() => loadTransports());
   const [faults, setFaults] = useState<DemoTransport[]>(() => loadFaults());
+  const [share, setShare] = useState<boolean>(() => loadShare());
 
   useEffect(() => {
     fetchConfig().then(setConfig, (error: Error) => setConfigError(error.message));
@@ -37,6 +39,10 @@ export function App() {
   const changeTransports = useCallback((list: DemoTransport[]) => {
     replaceSearch(saveTransports(list));
     setTransports(list);
+  }, []);
+  const changeShare = useCallback((on: boolean) => {
+    replaceSearch(saveShare(on));
+    setShare(on);
   }, []);
   const signOut = useCallback(() => {
     logout();
@@ -58,12 +64,17 @@ export function App() {
       onTransports={changeTransports}
       faults={faults}
       onFaults={changeFaults}
+      share={share}
+      onShare={changeShare}
       onLogout={config.auth ? signOut : undefined}
     />
   );
 }
 
-/** Creates the client for the chosen transports (and token) and renders the shell around it. */
+/**
+ * Creates the client for the chosen transports (and token, and sharing) and renders the shell
+ * around it. `createClient` from `@push/client/share` is the plain client unless `share` is set.
+ */
 function Connected(props: {
   config: DemoConfig;
   token: string | undefined;
@@ -71,9 +82,11 @@ function Connected(props: {
   onTransports(list: DemoTransport[]): void;
   faults: DemoTransport[];
   onFaults(list: DemoTransport[]): void;
+  share: boolean;
+  onShare(on: boolean): void;
   onLogout: (() => void) | undefined;
 }) {
-  const { config, token, transports, faults, onLogout } = props;
+  const { config, token, transports, faults, share, onLogout } = props;
   const [client, setClient] = useState<PushClient | undefined>();
   const key = transports.join(',');
   // A new fault setting takes effect on a new connection, so it recreates the client too.
@@ -85,6 +98,8 @@ function Connected(props: {
       url,
       transports: key.split(',') as DemoTransport[],
       ...(token ? { auth: { token } } : {}),
+      // tabs with other transport choices get their own connection
+      ...(share ? { share: { key: `${url} ${key} ${token ?? ''}` } } : {}),
     });
     // A token the server no longer accepts (expired, or the server restarted with a new secret)
     // sends the user back to the login form instead of leaving the client refused.
@@ -96,7 +111,7 @@ function Connected(props: {
       off();
       void created.close();
     };
-  }, [config.path, key, token, faultKey, onLogout]);
+  }, [config.path, key, token, faultKey, share, onLogout]);
 
   if (!client) return <Splash title="Connecting…" />;
   return (
@@ -113,6 +128,8 @@ function Shell(props: {
   onTransports(list: DemoTransport[]): void;
   faults: DemoTransport[];
   onFaults(list: DemoTransport[]): void;
+  share: boolean;
+  onShare(on: boolean): void;
   onLogout: (() => void) | undefined;
 }) {
   const diagnostics = useDiagnostics(props.client);
@@ -181,6 +198,8 @@ function Shell(props: {
           onChange={props.onTransports}
           faults={props.faults}
           onFaults={props.onFaults}
+          share={props.share}
+          onShare={props.onShare}
         />
       </div>
       <footer className="footer">

@@ -3,6 +3,7 @@
  * fallbacks and round-trip latency. A small external store read with `useSyncExternalStore`.
  */
 import type { ConnectionState, Fallback, PushClient, TransportChange } from '@push/client';
+import type { SharedClient, Sharing } from '@push/client/share';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { channels } from '../shared/types.js';
 
@@ -24,7 +25,17 @@ export interface Diagnostics {
   /** Recent round trips, oldest first. */
   latencies: number[];
   connectedAt: number | undefined;
+  /**
+   * With sharing on: how many tabs share the connection and who holds it (undefined until the
+   * holder has spoken, or when sharing is off).
+   */
+  sharing: Sharing | undefined;
   log: LogEntry[];
+}
+
+/** The client shares its connection with other tabs (`createClient` from `@push/client/share`). */
+function isShared(client: PushClient): client is SharedClient {
+  return typeof (client as Partial<SharedClient>).onSharing === 'function';
 }
 
 const PING_EVERY = 2_000;
@@ -44,6 +55,7 @@ class DiagnosticsStore {
       latency: undefined,
       latencies: [],
       connectedAt: client.state === 'connected' ? Date.now() : undefined,
+      sharing: isShared(client) ? client.sharing : undefined,
       log: [{ seq: 0, at: Date.now(), kind: 'state', text: `client created (${client.state})` }],
     };
     this.#stop.push(
@@ -53,6 +65,21 @@ class DiagnosticsStore {
       client.on('transport', (change: TransportChange) => this.#onTransport(change)),
       client.on('error', (error: Error) => this.#append({ kind: 'error', text: error.message })),
     );
+    if (isShared(client)) {
+      let holder = client.sharing?.leader;
+      this.#stop.push(
+        client.onSharing((sharing) => {
+          if (sharing && sharing.leader !== holder) {
+            holder = sharing.leader;
+            const who = sharing.here ? 'this tab' : sharing.holder === 'worker' ? 'a worker' : 'another tab';
+            this.#append(
+              { kind: 'transport', text: `connection held by ${who} (${sharing.leader})` },
+              { sharing },
+            );
+          } else this.#set({ sharing });
+        }),
+      );
+    }
     const timer = setInterval(() => void this.#ping(), PING_EVERY);
     this.#stop.push(() => clearInterval(timer));
   }
@@ -138,6 +165,7 @@ const EMPTY: Diagnostics = {
   latency: undefined,
   latencies: [],
   connectedAt: undefined,
+  sharing: undefined,
   log: [],
 };
 

@@ -54,3 +54,34 @@ export function inDefaultOrder(list: Iterable<DemoTransport>): DemoTransport[] {
   const set = new Set(list);
   return TRANSPORTS.filter((name) => set.has(name));
 }
+
+const SHARE_KEY = 'push-demo:share';
+
+/**
+ * The inspector's "share one connection across tabs" switch: `?share=1` in the URL, else
+ * localStorage; off by default.
+ */
+export function loadShare(): boolean {
+  const fromUrl = new URLSearchParams(window.location.search).get('share');
+  if (fromUrl !== null) return fromUrl === '1';
+  try {
+    return window.localStorage.getItem(SHARE_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** Saves the switch to localStorage and returns the query string to put in the URL. */
+export function saveShare(on: boolean): string {
+  const params = new URLSearchParams(window.location.search);
+  try {
+    if (on) window.localStorage.setItem(SHARE_KEY, '1');
+    else window.localStorage.removeItem(SHARE_KEY);
+  } catch {
+    // storage disabled: the URL still carries it
+  }
+  if (on) params.set('share', '1');
+  else params.delete('share');
+  const search = params.toString().replaceAll('%2C', ',');
+  return search ? `?${search}` : '';
+}

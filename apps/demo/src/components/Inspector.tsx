@@ -1,7 +1,9 @@
 /**
  * The transport inspector on every page: which transport is in use and why each better one was
  * skipped, reconnects, round-trip latency, and switches to force or block each transport. A change
- * recreates the client with the chosen `transports` list, so fallback can be watched live.
+ * recreates the client with the chosen `transports` list, so fallback can be watched live. With
+ * "share one connection across tabs" on, it shows how many tabs share the connection and which
+ * tab (or worker) holds it.
  */
 import type { Fallback } from '@push/client';
 import { useEffect, useState } from 'react';
@@ -58,8 +60,10 @@ export function Inspector(props: {
   onChange(list: DemoTransport[]): void;
   faults: readonly DemoTransport[];
   onFaults(list: DemoTransport[]): void;
+  share: boolean;
+  onShare(on: boolean): void;
 }) {
-  const { diagnostics: d, transports, onChange, faults, onFaults } = props;
+  const { diagnostics: d, transports, onChange, faults, onFaults, share, onShare } = props;
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1_000);
@@ -115,6 +119,20 @@ export function Inspector(props: {
           <Sparkline values={d.latencies} width={260} height={26} />
         </div>
       )}
+
+      <div className="inspector-label">Sharing</div>
+      <div className="sharing" data-testid="sharing">
+        <label className="fault">
+          <input
+            type="checkbox"
+            checked={share}
+            onChange={(e) => onShare(e.target.checked)}
+            data-testid="share-toggle"
+          />
+          <span>Share one connection across tabs</span>
+        </label>
+        {share && <SharingStatus sharing={d.sharing} />}
+      </div>
 
       <div className="inspector-label">Transports (preference order)</div>
       <ul className="transport-list">
@@ -193,5 +211,35 @@ export function Inspector(props: {
           ))}
       </ol>
     </aside>
+  );
+}
+
+/** How many tabs share the connection and who holds it: this tab, another tab (its id) or a worker. */
+function SharingStatus(props: { sharing: Diagnostics['sharing'] }) {
+  const s = props.sharing;
+  if (!s) return <div className="sharing-status muted">waiting for the holder…</div>;
+  const who = s.here ? 'this tab' : s.holder === 'worker' ? 'a shared worker' : 'another tab';
+  return (
+    <dl className="sharing-status">
+      <div>
+        <dt>Shared by</dt>
+        <dd data-testid="share-tabs">{s.tabs === 1 ? '1 tab' : `${s.tabs} tabs`}</dd>
+      </div>
+      <div>
+        <dt>Held by</dt>
+        <dd>
+          <span data-testid="share-holder">{who}</span>{' '}
+          <code data-testid="share-holder-id" title="the holder's id (tab id.term, or worker.id)">
+            {s.leader}
+          </code>
+        </dd>
+      </div>
+      <div>
+        <dt>This tab</dt>
+        <dd>
+          <code data-testid="share-tab-id">{s.tab}</code>
+        </dd>
+      </div>
+    </dl>
   );
 }
