@@ -668,6 +668,10 @@ function targetChecks(rows, failed) {
   check('websocket client CPU/delivery', 'push-ws', 'subsCpuPerDelivery', 'ws', 1.5);
   check('eventsource client CPU/delivery', 'push-sse', 'subsCpuPerDelivery', 'sse', 1.5);
   check('long-polling client CPU/delivery', 'push-lp', 'subsCpuPerDelivery', 'sio-polling', 1.5);
+  // At 20 msg/s every frame carries one message (no backpressure batching): the per-message cost.
+  check('websocket client CPU/delivery @20 msg/s', 'push-ws', 'latSubsCpuPerDelivery', 'ws', 1.5);
+  check('eventsource client CPU/delivery @20 msg/s', 'push-sse', 'latSubsCpuPerDelivery', 'sse', 1.5);
+  check('long-polling client CPU/delivery @20 msg/s', 'push-lp', 'latSubsCpuPerDelivery', 'sio-polling', 1.5);
   check('websocket RSS/idle conn', 'push-ws', 'rssPerConn', 'ws', 1.5);
   check('websocket heap/idle conn', 'push-ws', 'heapPerConn', 'ws', 1.3);
   for (const r of rows) {
