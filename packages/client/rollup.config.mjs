@@ -1,7 +1,52 @@
+import { resolve as resolvePath } from 'node:path';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import typescript from '@rollup/plugin-typescript';
 import { definePackage } from '../../tooling/rollup.mjs';
 
-export default definePackage({
-  dir: import.meta.dirname,
-  entries: { index: 'src/index.ts', websocket: 'src/websocket-only.ts', share: 'src/share/index.ts' },
-  bins: [],
-});
+const dir = import.meta.dirname;
+
+/**
+ * `@push/client/share-worker`: the SharedWorker script of `share: { worker }`, one self-contained
+ * file (the client and its dependencies bundled in, an IIFE: it runs as a classic or a module
+ * worker and an app can serve it as it is). `.js` and `.cjs` are the same script; the typings say
+ * it exports nothing.
+ */
+const shareWorker = {
+  input: resolvePath(dir, 'src/share/worker-entry.ts'),
+  plugins: [
+    nodeResolve({ browser: true }),
+    typescript({
+      tsconfig: resolvePath(dir, 'tsconfig.json'),
+      compilerOptions: {
+        declaration: false,
+        declarationMap: false,
+        sourceMap: true,
+        noEmit: false,
+        outDir: resolvePath(dir, 'dist'),
+      },
+      include: [resolvePath(dir, 'src/**/*')],
+      exclude: ['**/*.test.ts'],
+    }),
+    {
+      name: 'share-worker-types',
+      generateBundle() {
+        const text = '// The SharedWorker script of `share: { worker }`: it exports nothing.\nexport {};\n';
+        this.emitFile({ type: 'asset', fileName: 'share-worker.d.ts', source: text });
+        this.emitFile({ type: 'asset', fileName: 'share-worker.d.cts', source: text });
+      },
+    },
+  ],
+  output: [
+    { dir: resolvePath(dir, 'dist'), format: 'iife', entryFileNames: 'share-worker.js', sourcemap: true },
+    { dir: resolvePath(dir, 'dist'), format: 'iife', entryFileNames: 'share-worker.cjs', sourcemap: true },
+  ],
+};
+
+export default [
+  ...definePackage({
+    dir,
+    entries: { index: 'src/index.ts', websocket: 'src/websocket-only.ts', share: 'src/share/index.ts' },
+    bins: [],
+  }),
+  shareWorker,
+];

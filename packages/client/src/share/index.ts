@@ -15,16 +15,26 @@
 import { createClient as createCoreClient } from '../index.js';
 import { systemClock } from '../platform.js';
 import type { ClientOptions, PushClient } from '../types.js';
-import { createBus } from './bus.js';
-import { createElection } from './election.js';
+import { type Bus, createBus } from './bus.js';
+import { createElection, type Election } from './election.js';
 import { createHub, type Hub } from './hub.js';
+import { createPortBus, type PortBus } from './port-bus.js';
 import { createTabClient, type TabClient } from './tab.js';
-import type { BroadcastChannelCtor, LifecycleSource, LockManagerLike, ShareOptions } from './types.js';
+import type {
+  BroadcastChannelCtor,
+  LifecycleSource,
+  LockManagerLike,
+  MessagePortLike,
+  SharedWorkerCtor,
+  ShareOptions,
+  WorkerInit,
+} from './types.js';
 
 export type { Bus } from './bus.js';
 export { createBus } from './bus.js';
 export { createElection, type Election } from './election.js';
 export { createHub, type Hub } from './hub.js';
+export { createPortBus, type PortBus } from './port-bus.js';
 export { createTabClient, type TabClient } from './tab.js';
 export type * from './types.js';
 
@@ -115,7 +125,8 @@ export function createSharedClient(
   const key =
     share.key ?? [new URL(options.url, g.location?.href).href, auth, options.credentials ?? ''].join(' ');
   const name = `push-share ${key}`;
-  const bus = createBus(Channel, name);
+  const port = workerPort(share, options, name);
+  const bus: Bus = port ? createPortBus(port) : createBus(Channel, name);
   const tab = randomId();
   let term = 0;
   let hub: Hub | undefined;
@@ -133,33 +144,43 @@ export function createSharedClient(
     lastSharing = text;
     for (const fn of [...watchers]) fn(now);
   };
-  const election = createElection({
-    name,
-    tab,
-    locks,
-    bus,
-    clock,
-    heartbeat: share.heartbeat ?? 1000,
-    random: options.random ?? Math.random,
-    onLead() {
-      hub = createHub({
-        leader: `${tab}.${++term}`,
+  const gather = share.gather ?? 150;
+  const rollCall = share.rollCall ?? 20_000;
+  const election: Election = port
+    ? {
+        // the SharedWorker holds the connection: no election, `stand` (re)sends the options
+        leading: false,
+        stand: () => (bus as PortBus).init({ t: 'init', options: workerOptions(options)!, gather, rollCall }),
+        resign() {},
+        close() {},
+      }
+    : createElection({
+        name,
+        tab,
+        locks,
         bus,
         clock,
-        gather: share.gather ?? 150,
-        rollCall: share.rollCall ?? 20_000,
-        holder: 'tab',
-        createCore: () => createCore({ ...core, autoConnect: true }),
+        heartbeat: share.heartbeat ?? 1000,
+        random: options.random ?? Math.random,
+        onLead() {
+          hub = createHub({
+            leader: `${tab}.${++term}`,
+            bus,
+            clock,
+            gather,
+            rollCall,
+            holder: 'tab',
+            createCore: () => createCore({ ...core, autoConnect: true }),
+          });
+          changed();
+        },
+        onDepose() {
+          const last = hub;
+          hub = undefined;
+          void last?.close();
+          changed();
+        },
       });
-      changed();
-    },
-    onDepose() {
-      const last = hub;
-      hub = undefined;
-      void last?.close();
-      changed();
-    },
-  });
   const lifecycle = share.lifecycle === undefined ? browserLifecycle() : share.lifecycle;
   const offs: Array<() => void> = [];
   const tabClient: TabClient = createTabClient({
@@ -210,4 +231,32 @@ export function createSharedClient(
   Object.defineProperty(client, 'sharing', { get: sharing });
   if (options.autoConnect !== false) client.connect();
   return client;
+}
+
+const TAB_ONLY = ['WebSocket', 'fetch', 'document', 'clock'] as const;
+
+/**
+ * The options a worker can be given (structured-cloneable), or undefined when the tab's options
+ * rely on something a worker cannot receive (an `auth` function, injected constructors, transport
+ * factories). `logger`, `random`, `online` and a `storage` object stay in the tab (the worker uses
+ * its defaults).
+ */
+export function workerOptions(options: ClientOptions): WorkerInit['options'] | undefined {
+  if (typeof options.auth === 'function') return undefined;
+  if (options.transports?.some((t) => typeof t !== 'string')) return undefined;
+  if (TAB_ONLY.some((name) => options[name] !== undefined)) return undefined;
+  const { share: _s, logger: _l, random: _r, online: _o, storage, ...rest } = options;
+  return storage === null ? { ...rest, storage } : rest;
+}
+
+/** The port of the SharedWorker holding the connection, when `share.worker` asks for one and can have it. */
+function workerPort(share: ShareOptions, options: ClientOptions, name: string): MessagePortLike | undefined {
+  const { worker } = share;
+  if (!worker || !workerOptions(options)) return undefined;
+  const Ctor =
+    share.SharedWorker === undefined
+      ? (globalThis as { SharedWorker?: SharedWorkerCtor }).SharedWorker
+      : share.SharedWorker;
+  if (!Ctor) return undefined; // e.g. some WebKit builds: the leader-tab election
+  return (typeof worker === 'function' ? worker(name) : new Ctor(worker, { name })).port;
 }

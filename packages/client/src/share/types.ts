@@ -5,7 +5,7 @@
  */
 import type { ConnectionType, DataMessage, PresenceMember, StreamPosition } from '@push/protocol';
 import type { Clock } from '../transports/transport.js';
-import type { ConnectionState, Fallback } from '../types.js';
+import type { ClientOptions, ConnectionState, Fallback } from '../types.js';
 
 /**
  * Options of `share`.
@@ -31,6 +31,47 @@ export interface ShareOptions {
   /** Roll call period: tabs that miss two are forgotten (crashed). @defaultValue 20000 ms */
   rollCall?: number;
   clock?: Clock;
+  /**
+   * Hold the connection in a SharedWorker instead of a leader tab: the URL of the worker script
+   * (`@push/client/share-worker`, served by the app), or a function that starts the worker
+   * under the given name. Used where `SharedWorker` exists and the options can be sent to a
+   * worker (no `auth` function, no injected `WebSocket`, `fetch`, `document`, `clock` or
+   * transport factories); elsewhere the leader-tab election. Opt-in.
+   * @example share: { worker: new URL('/push-share-worker.js', location.href) }
+   * @example share: { worker: (name) => new ShareWorker({ name }) } // Vite's `?sharedworker`
+   */
+  worker?: string | URL | ((name: string) => SharedWorkerLike);
+  /** SharedWorker constructor; `null` forces the leader-tab election. @defaultValue `globalThis.SharedWorker` */
+  SharedWorker?: SharedWorkerCtor | null;
+}
+
+/** The part of a MessagePort the sharing uses (a SharedWorker's `port`, or the worker's side). */
+export interface MessagePortLike {
+  postMessage(message: unknown): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  start?(): void;
+  close(): void;
+}
+
+/** The part of a SharedWorker the sharing uses. */
+export interface SharedWorkerLike {
+  readonly port: MessagePortLike;
+  onerror?: ((event: unknown) => void) | null;
+}
+export type SharedWorkerCtor = new (
+  url: string | URL,
+  options?: { name?: string; type?: 'classic' | 'module' },
+) => SharedWorkerLike;
+
+/**
+ * The first message a tab sends the worker: the client options (the cloneable part) and the
+ * sharing timings. The first tab's options win: tabs that share a key should pass the same.
+ */
+export interface WorkerInit {
+  t: 'init';
+  options: Omit<ClientOptions, 'share'>;
+  gather: number;
+  rollCall: number;
 }
 
 export interface BroadcastChannelLike {

@@ -2,10 +2,17 @@
  * Fakes for the sharing code: a BroadcastChannel network (asynchronous, structured-clone delivery
  * to every other open channel of the same name), Web Locks with per-tab views (a crashed tab's
  * locks are released and its queued requests dropped, as the browser does), a manual lifecycle
- * source, and a scriptable core client.
+ * source, a scriptable core client, and SharedWorkers with MessagePort pairs.
  */
 import type { DataMessage, PresenceMember } from '@push/protocol';
-import type { BroadcastChannelLike, LifecycleSource, LockManagerLike } from '../share/types.js';
+import type {
+  BroadcastChannelLike,
+  LifecycleSource,
+  LockManagerLike,
+  MessagePortLike,
+  SharedWorkerLike,
+} from '../share/types.js';
+import type { WorkerScope } from '../share/worker.js';
 import type { ClientEvents, ConnectionState, PushClient, SubscribeOptions, Subscription } from '../types.js';
 
 export function fakeChannels() {
@@ -226,4 +233,67 @@ export class FakeCore implements PushClient {
   async close() {
     this.closed = true;
   }
+}
+
+/** A MessagePort of a fake pair: asynchronous structured-clone delivery, queued until started. */
+export class FakePort implements MessagePortLike {
+  other: FakePort | undefined;
+  closed = false;
+  private started = false;
+  private queue: unknown[] = [];
+  private handler: ((event: { data: unknown }) => void) | null = null;
+  get onmessage() {
+    return this.handler;
+  }
+  set onmessage(fn) {
+    this.handler = fn;
+    if (fn) this.start();
+  }
+  start() {
+    this.started = true;
+    for (const data of this.queue.splice(0)) this.dispatch(data);
+  }
+  postMessage(message: unknown) {
+    const to = this.other;
+    if (this.closed || !to || to.closed) return; // a closed or crashed end sends and gets nothing
+    const data = structuredClone(message);
+    setImmediate(() => (to.started ? to.dispatch(data) : to.queue.push(data)));
+  }
+  private dispatch(data: unknown) {
+    if (!this.closed) this.handler?.({ data });
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+/**
+ * SharedWorkers: one worker scope per script URL + name, started by `start` the first time; each
+ * `new SharedWorker` gets a fresh port pair and the scope an `onconnect` with the other end.
+ */
+export function fakeSharedWorkers(start: (scope: WorkerScope) => void) {
+  const scopes = new Map<string, WorkerScope>();
+  const workerPorts: FakePort[] = [];
+  class FakeSharedWorker implements SharedWorkerLike {
+    readonly port: FakePort;
+    onerror = null;
+    constructor(url: string | URL, options?: { name?: string }) {
+      const key = `${url} ${options?.name ?? ''}`;
+      let scope = scopes.get(key);
+      if (!scope) {
+        scope = { onconnect: null };
+        scopes.set(key, scope);
+        start(scope);
+      }
+      const tabEnd = new FakePort();
+      const workerEnd = new FakePort();
+      tabEnd.other = workerEnd;
+      workerEnd.other = tabEnd;
+      this.port = tabEnd;
+      workerPorts.push(workerEnd);
+      const s = scope;
+      setImmediate(() => s.onconnect?.({ ports: [workerEnd] }));
+    }
+  }
+  return { SharedWorker: FakeSharedWorker, scopes, workerPorts };
 }
