@@ -1,4 +1,4 @@
-// Bundles the sharing test page and the e2e harness server (unchanged, from src/harness) into
+// Bundles the sharing test page, the SharedWorker script and the e2e harness server (unchanged, from src/harness) into
 // node_modules/.cache/push-share/, straight from the workspace sources (condition @push/source).
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,14 @@ export async function buildShare() {
     build({
       ...common,
       entryPoints: { 'share-page': join(e2e, 'src/pages/share-page.ts') },
+      outdir: SHARE_BUILD,
+      platform: 'browser',
+      format: 'iife',
+    }),
+    // the SharedWorker script, from the package's export (source condition), as apps serve it
+    build({
+      ...common,
+      entryPoints: { 'share-worker': '@push/client/share-worker' },
       outdir: SHARE_BUILD,
       platform: 'browser',
       format: 'iife',

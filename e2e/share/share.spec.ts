@@ -21,7 +21,7 @@ const channelFor = (name: string) => `/share/${name}-${Date.now().toString(36)}-
 async function openTabs(
   context: BrowserContext,
   n: number,
-  q: { transport: string; share: boolean; channel: string },
+  q: { transport: string; share: boolean; channel: string; worker?: boolean },
 ): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < n; i++) {
@@ -31,6 +31,7 @@ async function openTabs(
       transport: q.transport,
       share: q.share ? '1' : '0',
       channel: q.channel,
+      ...(q.worker ? { worker: '1' } : {}),
     });
     await page.goto(`${stack.harness}/share.html?${query}`);
     await page.waitForFunction(() => (window as any).__shareReady === true);
@@ -150,5 +151,60 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
     );
     expect(handshakesBefore).toBe(1);
     expect(stack.counts.handshakes).toBe(2);
+  });
+}
+
+// The SharedWorker holder (`share: { worker }`): the tabs' hub runs in one SharedWorker, so no tab
+// holds the connection and closing any tab leaves the connection where it is.
+for (const transport of ['eventsource', 'long-polling'] as const) {
+  test(`${transport}: with a SharedWorker holder, 4 tabs share one session and a closed tab disturbs none`, async ({
+    context,
+  }) => {
+    const channel = channelFor('worker');
+    const pages = await openTabs(context, 4, { transport, share: true, channel, worker: true });
+    await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+    const infos = await Promise.all(pages.map(info));
+    expect(new Set(infos.map((i) => i.clientId)).size).toBe(1);
+    expect(new Set(infos.map((i) => i.sharing?.leader)).size).toBe(1);
+    for (const i of infos) {
+      expect(i.sharing).toMatchObject({ tabs: 4, holder: 'worker', here: false });
+      expect(i.sharing.leader).toMatch(/^worker\./);
+      expect(i.transport).toBe(transport);
+    }
+    const n = 300;
+    await stack.ctl('stream', { channel, count: n, intervalMs: 10 });
+    await expect
+      .poll(async () => (await received(pages[1]!)).length, { timeout: 10_000 })
+      .toBeGreaterThan(80);
+    await pages[0]!.close(); // the tab that opened the worker first
+    const others = pages.slice(1);
+    await expect
+      .poll(async () => (await Promise.all(others.map(received))).filter((s) => s.length >= n).length, {
+        timeout: 30_000,
+      })
+      .toBe(others.length);
+    for (const page of others) {
+      const seqs = await received(page);
+      expect(gapFree(seqs, n), `tab got ${seqs.length}: ${seqs.slice(0, 5)}…`).toBe(true);
+    }
+    const after = await Promise.all(others.map(info));
+    for (const i of after) {
+      expect(i.sharing).toMatchObject({ tabs: 3, holder: 'worker', leader: infos[0].sharing.leader });
+      expect(i.state).toBe('connected');
+      expect(i.clientId).toBe(infos[0].clientId);
+    }
+    // no tab saw a reconnect: the connection never moved
+    for (const page of others)
+      expect(await page.evaluate(() => (window as any).shareTab.states)).not.toContain('reconnecting');
+    const ack = await others[2]!.evaluate(([c, seq]) => (window as any).shareTab.publish(c, { seq }), [
+      channel,
+      n + 1,
+    ] as const);
+    expect(ack).toBe('ok');
+    await expect.poll(async () => (await received(others[0]!)).length).toBe(n + 1);
+    const server = (await stack.ctl('info')).metrics;
+    console.log(`[${transport}] worker: sessions ${server.sessions}, proxy ${JSON.stringify(stack.counts)}`);
+    expect(stack.counts.handshakes).toBe(1);
+    expect(server.sessions).toBe(1);
   });
 }
