@@ -6,7 +6,9 @@
  * (BroadcastChannel heartbeats where Web Locks are missing); the leader holds the only real
  * connection and relays over a BroadcastChannel. When the leader closes, crashes, is frozen or
  * goes into the back/forward cache, the next tab takes over and resumes every channel from the
- * tabs' last positions. Without BroadcastChannel (Node, old browsers) it is a plain client.
+ * tabs' last positions. With `share: { worker }` (the `@push/client/share-worker` script) the
+ * connection lives in a SharedWorker instead, where SharedWorker exists. Without BroadcastChannel
+ * (Node, old browsers) it is a plain client.
  *
  * @example
  * import { createClient } from '@push/client/share';
