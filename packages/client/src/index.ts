@@ -44,13 +44,16 @@ const registry: Partial<Record<ConnectionType, TransportFactory>> = {
   iframe: iframe(),
 };
 
-const create = createClientFactory(DEFAULT_ORDER.flatMap((type) => registry[type] ?? []), {
-  upgrade,
-  presence: createPresences,
-  holdPolicy: createHoldPolicy,
-  memory: transportMemory,
-  online: pageSignal,
-});
+const create = createClientFactory(
+  DEFAULT_ORDER.flatMap((type) => registry[type] ?? []),
+  {
+    upgrade,
+    presence: createPresences,
+    holdPolicy: createHoldPolicy,
+    memory: transportMemory,
+    online: pageSignal,
+  },
+);
 
 /**
  * Creates a client that negotiates among all four transports (default order websocket,

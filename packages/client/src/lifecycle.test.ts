@@ -146,7 +146,10 @@ describe('prompt, jittered reconnect when the page wakes', () => {
   const wakes: Array<[string, (w: EventTarget, d: EventTarget) => void]> = [
     ['online', (w) => w.dispatchEvent(new Event('online'))],
     ['visibilitychange to visible', (_w, d) => d.dispatchEvent(new Event('visibilitychange'))],
-    ['pageshow from the back/forward cache', (w) => w.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }))],
+    [
+      'pageshow from the back/forward cache',
+      (w) => w.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true })),
+    ],
     ['resume after freeze', (_w, d) => d.dispatchEvent(new Event('resume'))],
   ];
   for (const [name, wake] of wakes) {

@@ -41,8 +41,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   let pressed = false;
   const count = (delta: number) => {
     pending += delta;
-    if (!pressed && pending >= deps.high) deps.pressure(pending, (pressed = true));
-    else if (pressed && pending <= deps.low) deps.pressure(pending, (pressed = false));
+    if (pressed ? pending > deps.low : pending < deps.high) return;
+    pressed = !pressed;
+    deps.pressure(pending, pressed);
   };
   const settle =
     <T>(finish: (value: T) => void) =>

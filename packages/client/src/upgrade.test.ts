@@ -84,7 +84,7 @@ describe('upgrade confirmation', () => {
     await t.clock.advance(2000);
     expect(t.client.transport).toBe('websocket');
     const connects = t.server.received.filter(
-      (m) => m.channel === '/meta/connect' && m.connectionType === 'websocket',
+      (m) => m.channel === '/meta/connect' && 'connectionType' in m && m.connectionType === 'websocket',
     ) as Array<{ advice?: { timeout?: number } }>;
     expect(connects[0]!.advice?.timeout).toBe(0); // the confirming round trip
   });
