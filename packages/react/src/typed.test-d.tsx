@@ -7,24 +7,9 @@ import type { FakeClient } from '@push/test-kit/react-client';
 import { expectTypeOf } from 'vitest';
 import type { ChannelMessage, PresenceMember } from './context.js';
 import { PushProvider } from './provider.js';
-import { createPushHooks } from './typed.js';
+import { type Chat, type Quote, useChannel, usePresence, usePublish } from './typed-channels.test-helpers.js';
 import { useChannel as untypedUseChannel } from './use-channel.js';
 import { usePush } from './use-push.js';
-
-interface Quote {
-  symbol: string;
-  price: number;
-}
-interface Chat {
-  user: string;
-  text: string;
-}
-interface Channels {
-  '/chat/lobby': Chat;
-  [channel: `/stocks/${string}`]: Quote;
-}
-
-const { useChannel, usePresence, usePublish } = createPushHooks<Channels>();
 
 /** Payloads are typed by channel name; unknown channels and wrong payloads are refused. */
 export function TypedHooks(): null {

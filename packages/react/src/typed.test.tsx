@@ -8,25 +8,11 @@ import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PushProvider } from './provider.js';
 import { createPushHooks } from './typed.js';
+import { type Channels, useChannel, usePresence, usePublish } from './typed-channels.test-helpers.js';
 import { useChannel as untypedUseChannel } from './use-channel.js';
 import { usePresence as untypedUsePresence } from './use-presence.js';
 
 afterEach(cleanup);
-
-interface Quote {
-  symbol: string;
-  price: number;
-}
-interface Chat {
-  user: string;
-  text: string;
-}
-interface Channels {
-  '/chat/lobby': Chat;
-  [channel: `/stocks/${string}`]: Quote;
-}
-
-const { useChannel, usePresence, usePublish } = createPushHooks<Channels>();
 
 describe('createPushHooks', () => {
   it('returns the same hooks at run time, delivering typed payloads', () => {
