@@ -43,6 +43,18 @@ async function openTabs(
 const info = (page: Page) => page.evaluate(() => (window as any).shareTab.info());
 const received = (page: Page) => page.evaluate(() => [...(window as any).shareTab.received]);
 
+/** Publishes `seq` on `channel` from `page` (through the shared connection); resolves 'ok' on the ack. */
+const publishFrom = (page: Page, channel: string, seq: number) =>
+  page.evaluate(([c, value]) => (window as any).shareTab.publish(c, { seq: value }), [channel, seq] as const);
+
+/** The server saw one handshake and holds one session for all the tabs. */
+async function expectOneSession(label: string) {
+  const server = (await stack.ctl('info')).metrics;
+  console.log(`[${label}] sessions ${server.sessions}, proxy ${JSON.stringify(stack.counts)}`);
+  expect(stack.counts.handshakes).toBe(1);
+  expect(server.sessions).toBe(1);
+}
+
 /** Every seq 1..n once, in order. */
 function gapFree(seqs: number[], n: number) {
   return seqs.length === n && seqs.every((s, i) => s === i + 1);
@@ -107,16 +119,9 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
       .toBe(8);
     for (const page of pages) expect(gapFree(await received(page), n)).toBe(true);
     // a publish from a follower tab is acknowledged in that tab
-    const ack = await pages[7]!.evaluate(([c, seq]) => (window as any).shareTab.publish(c, { seq }), [
-      channel,
-      n + 1,
-    ] as const);
-    expect(ack).toBe('ok');
+    expect(await publishFrom(pages[7]!, channel, n + 1)).toBe('ok');
     await expect.poll(async () => (await received(pages[0]!)).length).toBe(n + 1);
-    const server = (await stack.ctl('info')).metrics;
-    console.log(`[${transport}] share: sessions ${server.sessions}, proxy ${JSON.stringify(stack.counts)}`);
-    expect(stack.counts.handshakes).toBe(1);
-    expect(server.sessions).toBe(1);
+    await expectOneSession(`${transport} share`);
   });
 
   test(`${transport}: closing the leader tab mid-stream keeps the stream whole in the others`, async ({
@@ -196,15 +201,8 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
     // no tab saw a reconnect: the connection never moved
     for (const page of others)
       expect(await page.evaluate(() => (window as any).shareTab.states)).not.toContain('reconnecting');
-    const ack = await others[2]!.evaluate(([c, seq]) => (window as any).shareTab.publish(c, { seq }), [
-      channel,
-      n + 1,
-    ] as const);
-    expect(ack).toBe('ok');
+    expect(await publishFrom(others[2]!, channel, n + 1)).toBe('ok');
     await expect.poll(async () => (await received(others[0]!)).length).toBe(n + 1);
-    const server = (await stack.ctl('info')).metrics;
-    console.log(`[${transport}] worker: sessions ${server.sessions}, proxy ${JSON.stringify(stack.counts)}`);
-    expect(stack.counts.handshakes).toBe(1);
-    expect(server.sessions).toBe(1);
+    await expectOneSession(`${transport} worker`);
   });
 }
