@@ -60,7 +60,18 @@ export function createDelivery(source: BrokerMessage): Delivery {
     ...(source.id === undefined ? {} : { id: source.id }),
     ext: { push: { offset: source.offset, epoch: source.epoch } },
   };
-  return { channel: source.channel, offset: source.offset, message, json: JSON.stringify(message) };
+  return { channel: source.channel, offset: source.offset, message, json: messageJson(source, message) };
+}
+
+/**
+ * `JSON.stringify(message)`, splicing in the broker's `dataJson` when it has one (same keys in
+ * the same order), so a published message's data is serialized once per publish.
+ */
+function messageJson(source: BrokerMessage, message: DataMessage): string {
+  if (source.dataJson === undefined) return JSON.stringify(message);
+  const id = source.id === undefined ? '' : `,"id":${JSON.stringify(source.id)}`;
+  const ext = `{"push":{"offset":${source.offset},"epoch":${JSON.stringify(source.epoch)}}}`;
+  return `{"channel":${JSON.stringify(source.channel)},"data":${source.dataJson}${id},"ext":${ext}}`;
 }
 
 /** The WebSocket payload for one delivery, shared by every subscriber. */

@@ -91,7 +91,9 @@ export class ChannelHistory {
    * throws for `data` that cannot be serialized (nothing is stored then).
    */
   append(input: Omit<BrokerMessage, 'offset' | 'epoch' | 'time'>): BrokerMessage {
-    const bytes = this.maxCount > 0 ? jsonLength(input.data) + MESSAGE_OVERHEAD : 0;
+    // Serialized once here: the size counts against maxBytes and the caller's fan-out reuses it.
+    const dataJson = this.maxCount > 0 ? JSON.stringify(input.data) : undefined;
+    const bytes = this.maxCount > 0 ? (dataJson?.length ?? 0) + MESSAGE_OVERHEAD : 0;
     let log = this.logs.get(input.channel);
     if (log) {
       // Most recently published to goes last: the first entry is the first to lose messages.
@@ -111,7 +113,8 @@ export class ChannelHistory {
       this.trim(log, this.now());
       if (this.bytes > this.maxBytes) this.evictForBytes(log);
     }
-    return message;
+    // The stored entry does not keep the JSON (history would hold every message twice).
+    return dataJson === undefined ? message : { ...message, dataJson };
   }
 
   /** The channel's top position. */
@@ -198,11 +201,6 @@ export class ChannelHistory {
       log.start = 0;
     }
   }
-}
-
-/** The JSON length of `data` (what storing and sending it costs). */
-function jsonLength(data: unknown): number {
-  return JSON.stringify(data)?.length ?? 0;
 }
 
 function randomEpoch(): string {
