@@ -45,7 +45,12 @@ const shareWorker = {
 export default [
   ...definePackage({
     dir,
-    entries: { index: 'src/index.ts', websocket: 'src/websocket-only.ts', share: 'src/share/index.ts' },
+    entries: {
+      index: 'src/index.ts',
+      node: 'src/node.ts',
+      websocket: 'src/websocket-only.ts',
+      share: 'src/share/index.ts',
+    },
     bins: [],
   }),
   shareWorker,

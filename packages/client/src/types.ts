@@ -6,6 +6,7 @@ import type { ConnectionType, DataMessage } from '@push/protocol';
 import type { PushError } from './errors.js';
 import type {
   Clock,
+  FetchLike,
   KeyValueStorage,
   Logger,
   OnlineSignal,
@@ -17,6 +18,9 @@ import type {
 export type { ConnectionType, Message } from '@push/protocol';
 export type {
   Clock,
+  FetchInit,
+  FetchLike,
+  FetchResponse,
   KeyValueStorage,
   Logger,
   OnlineSignal,
@@ -127,7 +131,11 @@ export interface ClientOptions {
   /** @defaultValue true */
   autoConnect?: boolean;
   WebSocket?: WebSocketCtor;
-  fetch?: typeof fetch;
+  /**
+   * The HTTP transports' requests. @defaultValue the global `fetch` (in Node, the `node` build's
+   * `nodeFetch` over `node:http`)
+   */
+  fetch?: FetchLike;
   /** Where the working transport is remembered. @defaultValue `localStorage` when available */
   storage?: KeyValueStorage | null;
   clock?: Clock;

@@ -111,13 +111,38 @@ export interface WebSocketLike {
 export type Logger = (level: 'debug' | 'warn', tag: string, detail: unknown) => void;
 
 /**
+ * What the HTTP transports need of `fetch`: the global `fetch` is one, and so is the Node build's
+ * `nodeFetch`. Only these fields are used, so a platform can supply a lighter implementation.
+ * @example const env: Platform = { clock, online, random: Math.random, log: () => {}, fetch: globalThis.fetch };
+ */
+export type FetchLike = (url: string, init?: FetchInit) => Promise<FetchResponse>;
+
+/** The request options the HTTP transports pass to {@link FetchLike}. */
+export interface FetchInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  credentials?: RequestCredentials;
+  signal?: AbortSignal;
+  cache?: RequestCache;
+}
+
+/** The part of a `Response` the HTTP transports read. */
+export interface FetchResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }> } } | null;
+  text(): Promise<string>;
+}
+
+/**
  * Everything the client takes from the platform; browser (and Node 20) defaults are used for
  * what is not given (`platform.ts`). Transports receive it in `create()`.
  * @example const env: Platform = { clock, online, random: Math.random, log: () => {}, fetch };
  */
 export interface Platform {
   clock: Clock;
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
   WebSocket?: WebSocketCtor;
   /** Where the transport memory keeps what worked; `null`: nowhere, undefined: `localStorage`. */
   storage?: KeyValueStorage | null;
