@@ -91,7 +91,7 @@ describe('Redis restarts and outages', () => {
       recovered: false,
       messages: [],
     });
-    expect(a.lines.filter((l) => l.includes('connection lost')).length).toBe(2); // commands + subscriber, once each
+    expect(a.lines.filter((l) => l.includes('connection lost')).length).toBe(3); // commands, subscriber, relay: once each
   });
 
   it('lets a publish ride out an outage shorter than commandTimeout', async () => {

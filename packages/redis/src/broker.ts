@@ -59,6 +59,12 @@ export interface RedisBrokerOptions {
    * long are answered `402::Unknown client` (the client handshakes again). @defaultValue 3_000
    */
   nodeTtl?: number;
+  /**
+   * Shared sessions: entries a node's relay Stream may hold unread. A relayed request to a node
+   * that far behind (stuck, or gone without cleaning up) fails at once and its client is answered
+   * `503` with advice to retry. @defaultValue 10_000
+   */
+  relayBacklog?: number;
   /** Longest pause between reconnect attempts. @defaultValue 2_000 */
   maxReconnectDelay?: number;
   /** Where connection changes are logged. @defaultValue one line on stderr */
@@ -74,7 +80,7 @@ export interface RedisBroker extends Broker {
   readonly sessions: RedisSessions;
   /** The key layout in use. */
   readonly keys: KeyLayout;
-  /** Resolves once both connections are up and the bus is subscribed; rejects after `commandTimeout`. */
+  /** Resolves once the connections are up and the bus is subscribed; rejects after `commandTimeout`. */
   ready(): Promise<void>;
 }
 
@@ -142,16 +148,13 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
         try {
           return await call(scripts);
         } catch (error) {
-          const err = error as Error;
-          if (err.name === 'ReplyError') {
-            throw new RedisBrokerError(
-              'redis-reply',
-              operation,
-              `Redis refused ${operation}: ${err.message}`,
-              { cause: error },
-            );
+          const reason = error instanceof Error ? error.message : String(error);
+          if (error instanceof Error && error.name === 'ReplyError') {
+            throw new RedisBrokerError('redis-reply', operation, `Redis refused ${operation}: ${reason}`, {
+              cause: error,
+            });
           }
-          const notSent = /enableOfflineQueue/.test(err.message);
+          const notSent = /enableOfflineQueue/.test(reason);
           if ((notSent || idempotent) && Date.now() < deadline && !closed) {
             await new Promise((resolve) => setTimeout(resolve, 20));
             continue;
@@ -160,7 +163,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
           throw new RedisBrokerError(
             'redis-unavailable',
             operation,
-            `Lost the Redis connection during ${operation} (${err.message}); it ${what} — retry later`,
+            `Lost the Redis connection during ${operation} (${reason}); it ${what} — retry later`,
             { cause: error },
           );
         }
@@ -211,11 +214,32 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     logger,
     trackedChannels: Math.floor(check('trackedChannels', options.trackedChannels, 10_000, 0)),
   });
+  /** Relay reads block this long; the connection's command timeout allows for it. */
+  const relayBlock = 2_000;
+  const relayReader: Connection = openConnection({
+    ...connectionOptions,
+    role: 'relay',
+    commandTimeout: relayBlock + commandTimeout,
+  });
   const sessions = new RedisSessions({
     keys,
     run,
     logger,
     nodeTtl: check('nodeTtl', options.nodeTtl, 3_000, 30),
+    relayBacklog: Math.floor(check('relayBacklog', options.relayBacklog, 10_000, 1)),
+    read: async (stream, afterId) => {
+      await relayReader.waitReady(commandTimeout, 'sessions.read');
+      const reply = await relayReader.redis.xread(
+        'COUNT',
+        500,
+        'BLOCK',
+        relayBlock,
+        'STREAMS',
+        stream,
+        afterId,
+      );
+      return reply?.[0]?.[1] ?? [];
+    },
   });
   let markSubscribed: () => void = () => {};
   const subscribed = new Promise<void>((resolve) => {
@@ -235,7 +259,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
           },
         );
       });
-      await subscriber.redis.subscribe(keys.bus, sessions.channel);
+      await subscriber.redis.subscribe(keys.bus);
       markSubscribed();
       await fanout.repairAll();
     },
@@ -243,7 +267,6 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
   subscriber.redis.on('message', (channel: string, message: string) => {
     if (closed) return;
     if (channel === keys.bus) fanout.receive(message);
-    else if (channel === sessions.channel) sessions.receive(message);
   });
 
   async function publish(input: BrokerPublishInput): Promise<BrokerMessage> {
@@ -345,7 +368,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
       presence.stop();
       closed = true;
       fanout.clear();
-      await Promise.all([commands.close(), subscriber.close()]);
+      await Promise.all([commands.close(), subscriber.close(), relayReader.close(true)]);
     },
   };
 }

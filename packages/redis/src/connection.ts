@@ -36,8 +36,11 @@ export interface Connection {
   readonly redis: Redis;
   /** Resolves when the connection is ready, or rejects with `redis-unavailable` after `ms`. */
   waitReady(ms: number, operation: string): Promise<void>;
-  /** Quits (or, if Redis is away, disconnects) and stops reconnecting. */
-  close(): Promise<void>;
+  /**
+   * Quits (or, if Redis is away, disconnects) and stops reconnecting. `force` disconnects at once:
+   * for a connection blocked in a read, where QUIT would wait behind it.
+   */
+  close(force?: boolean): Promise<void>;
 }
 
 /** Opens a connection to `url` that reconnects forever and logs what happens. */
@@ -126,9 +129,9 @@ export function openConnection(options: ConnectionOptions): Connection {
       });
       return Promise.race([nextReady, timeout]).finally(() => clearTimeout(timer));
     },
-    async close() {
+    async close(force = false) {
       closing = true;
-      if (redis.status === 'ready') {
+      if (redis.status === 'ready' && !force) {
         try {
           await redis.quit();
           return;

@@ -9,7 +9,9 @@ export type RedisBrokerErrorCode =
   /** The broker was closed; create a new one. */
   | 'closed'
   /** Redis answered something the broker did not expect (a script error, a foreign key type). */
-  | 'redis-reply';
+  | 'redis-reply'
+  /** Shared sessions: the target node has `relayBacklog` relayed requests unread (stuck or gone). */
+  | 'relay-backlog';
 
 /**
  * An error from `@push/redis`, with a stable `code`, the operation that failed and a message that

@@ -178,7 +178,11 @@ export class Fanout {
       gaps.map(([channel, after]) =>
         this.options.history(channel, after).then(
           (result) => ({ channel, after, result }),
-          (error: unknown) => ({ channel, after, result: error as Error }),
+          (error: unknown) => ({
+            channel,
+            after,
+            result: error instanceof Error ? error : new Error(String(error)),
+          }),
         ),
       ),
     );

@@ -13,7 +13,7 @@
  * | `{prefix}presence:expiry`    | zset    | `channel\nclientId` scored by expiry time (ms)     |
  * | `{prefix}session:<clientId>` | string  | the id of the node holding the session (PX TTL)    |
  * | `{prefix}node:<nodeId>`      | string  | present while that node lives (short PX TTL)       |
- * | `{prefix}relay:<nodeId>`     | pub/sub | requests and answers relayed to that node          |
+ * | `{prefix}relay:<nodeId>`     | stream  | requests, answers and socket writes relayed to that node; unread entries only |
  */
 
 /** The keys of one broker, derived from its prefix. */
@@ -34,7 +34,7 @@ export interface KeyLayout {
   session(clientId: string): string;
   /** Liveness of a node. */
   node(nodeId: string): string;
-  /** The pub/sub channel a node receives relayed requests on. */
+  /** The Stream a node reads relayed requests from. */
   relay(nodeId: string): string;
 }
 

@@ -196,6 +196,18 @@ end
 return 1
 `;
 
+/**
+ * relay send: KEYS stream; ARGV payload, backlog, ttlMs. Appends the payload to a node's relay
+ * Stream unless it already holds `backlog` unread entries (its reader trims what it handled).
+ * Returns 1 when appended, 0 when refused.
+ */
+const RELAY_SEND = `
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('XADD', KEYS[1], '*', 'p', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 /** A raw history entry: `[streamId, [field, value, …]]`. */
 export type StreamEntry = [string, string[]];
 
@@ -230,8 +242,11 @@ export interface BrokerScripts {
   pushSessionOwner(session: string, nodePrefix: string): Promise<string | null>;
   pushSessionRelease(session: string, nodeId: string): Promise<number>;
   pushSessionRefresh(node: string, ...args: (string | number)[]): Promise<number>;
-  /** Plain PUBLISH (relayed requests between nodes). */
-  publish(channel: string, message: string): Promise<number>;
+  pushRelaySend(stream: string, payload: string, backlog: number, ttlMs: number): Promise<number>;
+  /** Plain XTRIM … MINID (a relay reader drops what it handled). */
+  xtrim(stream: string, strategy: 'MINID', threshold: string): Promise<number>;
+  /** Plain DEL (a stopping node drops its relay Stream). */
+  del(key: string): Promise<number>;
 }
 
 /** Registers the scripts on `redis` (EVALSHA, falling back to EVAL after a Redis restart). */
@@ -249,5 +264,6 @@ export function defineScripts(redis: Redis): Redis & BrokerScripts {
   redis.defineCommand('pushSessionOwner', { numberOfKeys: 1, lua: SESSION_OWNER });
   redis.defineCommand('pushSessionRelease', { numberOfKeys: 1, lua: SESSION_RELEASE });
   redis.defineCommand('pushSessionRefresh', { numberOfKeys: 1, lua: SESSION_REFRESH });
+  redis.defineCommand('pushRelaySend', { numberOfKeys: 1, lua: RELAY_SEND });
   return redis as Redis & BrokerScripts;
 }

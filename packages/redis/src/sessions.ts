@@ -1,13 +1,19 @@
 /**
  * Shared sessions on Redis (the server's `SessionStore`): which node holds each clientId, which
- * nodes are alive, and a pub/sub channel per node for requests other nodes relay to it. With it a
- * load balancer may send each HTTP request of a client to any node (no sticky sessions).
+ * nodes are alive, and a Stream per node for what other nodes relay to it (requests, answers, the
+ * writes of a session to a socket held elsewhere). With it a load balancer may send each request
+ * of a client to any node (no sticky sessions).
+ *
+ * The relay is a Stream, not pub/sub, so a blip of the reading connection loses nothing: the reader
+ * goes on from the last id it handled (at-least-once on the wire; the client drops duplicates by
+ * offset). The reader trims what it handled, so the Stream holds only what is still unread.
  */
 import { randomBytes } from 'node:crypto';
 import type { SessionStore } from './broker-types.js';
+import { RedisBrokerError } from './errors.js';
 import type { KeyLayout } from './keys.js';
 import type { RedisBrokerLogger } from './log.js';
-import type { BrokerScripts } from './scripts.js';
+import type { BrokerScripts, StreamEntry } from './scripts.js';
 
 /** Options of {@link RedisSessions}. */
 export interface RedisSessionsOptions {
@@ -17,25 +23,44 @@ export interface RedisSessionsOptions {
   logger: RedisBrokerLogger;
   /** Milliseconds a node counts as alive after its last heartbeat (sent every third of it). */
   nodeTtl: number;
+  /**
+   * Blocking read of this node's relay Stream after `afterId` (XREAD BLOCK on a connection of its
+   * own); resolves with the entries, or an empty list when the block timed out.
+   */
+  read(stream: string, afterId: string): Promise<StreamEntry[]>;
+  /** Unread entries a node's relay Stream may hold; a send past it fails with `relay-backlog`. */
+  relayBacklog: number;
 }
 
 /** Records refreshed per script call. */
 const REFRESH_CHUNK = 500;
 
+/**
+ * How long a relay Stream outlives its last write: long after any relayed request gave up (5 s),
+ * so only the Stream of a node that died without cleaning up ever expires.
+ */
+export function relayTtl(nodeTtl: number): number {
+  return Math.max(30_000, nodeTtl * 10);
+}
+
 /** {@link SessionStore} on Redis. Call `start()` to run the heartbeat. */
 export class RedisSessions implements SessionStore {
   readonly nodeId = randomBytes(8).toString('hex');
-  /** The pub/sub channel this node receives relayed requests on. */
-  readonly channel: string;
+  /** The Stream this node reads relayed requests from. */
+  readonly stream: string;
   /** clientId -> record TTL (ms) of the sessions this node holds. */
   private readonly owned = new Map<string, number>();
   private readonly listeners = new Set<(payload: string) => void>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private nextRecordRefresh = 0;
   private beating = false;
+  /** Id of the last relay entry handled: a reader that reconnects goes on after it. */
+  private lastId = '0-0';
+  private reading = false;
+  private stopped = false;
 
   constructor(private readonly options: RedisSessionsOptions) {
-    this.channel = options.keys.relay(this.nodeId);
+    this.stream = options.keys.relay(this.nodeId);
   }
 
   async claim(clientId: string, ttlMs: number): Promise<void> {
@@ -69,9 +94,26 @@ export class RedisSessions implements SessionStore {
     return owner ?? undefined;
   }
 
+  /**
+   * Appends `payload` to `nodeId`'s relay Stream. Not retried once it may have reached Redis (a
+   * relayed batch must not run twice). Fails with `relay-backlog` when that node has
+   * `relayBacklog` entries unread (it is stuck or gone): the caller answers its client `503`.
+   */
   async send(nodeId: string, payload: string): Promise<void> {
-    const channel = this.options.keys.relay(nodeId);
-    await this.options.run('sessions.send', (s) => s.publish(channel, payload), false);
+    const { keys, relayBacklog, nodeTtl } = this.options;
+    const stream = keys.relay(nodeId);
+    const added = await this.options.run(
+      'sessions.send',
+      (s) => s.pushRelaySend(stream, payload, relayBacklog, relayTtl(nodeTtl)),
+      false,
+    );
+    if (added === 0) {
+      throw new RedisBrokerError(
+        'relay-backlog',
+        'sessions.send',
+        `Node ${nodeId} has ${relayBacklog} relayed requests unread (option relayBacklog); it is stuck or gone — retry later`,
+      );
+    }
   }
 
   onRelay(listener: (payload: string) => void): () => void {
@@ -92,9 +134,59 @@ export class RedisSessions implements SessionStore {
     }
   }
 
-  /** Starts the heartbeat: marks this node alive and extends the records it holds. */
+  /**
+   * Reads this node's relay Stream until `stop()`. A read that fails (the connection dropped) is
+   * tried again from the last id handled once the connection is back, so nothing written
+   * meanwhile is skipped.
+   */
+  private async pump(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    let failing = false;
+    while (!this.stopped) {
+      let entries: StreamEntry[];
+      try {
+        entries = await this.options.read(this.stream, this.lastId);
+      } catch (error) {
+        if (this.stopped) break;
+        if (!failing)
+          this.options.logger('warn', 'redis: relay read failed, resuming from the last entry read', {
+            error: String(error),
+          });
+        failing = true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      failing = false;
+      if (this.stopped) break;
+      for (const [id, fields] of entries) {
+        this.lastId = id;
+        const payload = fields[1];
+        if (payload !== undefined) this.receive(payload);
+      }
+      if (entries.length > 0) this.trim(this.lastId);
+    }
+    this.reading = false;
+  }
+
+  /** Drops what was handled, so the Stream's length is what this node has not read yet. */
+  private trim(lastId: string): void {
+    const dash = lastId.indexOf('-');
+    const next = `${lastId.slice(0, dash)}-${Number(lastId.slice(dash + 1)) + 1}`;
+    const stream = this.stream;
+    void this.options
+      .run('sessions.trim', (s) => s.xtrim(stream, 'MINID', next), true)
+      .catch((error: unknown) => {
+        this.options.logger('warn', 'redis: could not trim the relay stream, will on the next read', {
+          error: String(error),
+        });
+      });
+  }
+
+  /** Starts the heartbeat (marks this node alive, extends its records) and the relay reader. */
   start(): void {
     if (this.timer) return;
+    void this.pump();
     this.timer = setInterval(() => void this.beat(), Math.max(10, this.options.nodeTtl / 3));
     this.timer.unref?.();
     void this.beat();
@@ -104,10 +196,12 @@ export class RedisSessions implements SessionStore {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
     this.listeners.clear();
     this.owned.clear();
     const node = this.options.keys.node(this.nodeId);
     await this.options.run('sessions.stop', (s) => s.pushSessionRelease(node, '1'), true).catch(() => {});
+    await this.options.run('sessions.stop', (s) => s.del(this.stream), true).catch(() => {});
   }
 
   private async beat(): Promise<void> {
