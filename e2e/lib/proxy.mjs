@@ -11,6 +11,9 @@
 //              WebSocket and every request gets a random lifetime, after which both sides are
 //              destroyed (request lost, or processed but its response lost, or stream cut midway),
 //              and 15% of responses are dropped whole after the server produced them
+//   blackhole  a peer that vanished without a FIN (tab killed, network gone): push connections
+//              already open are frozen (nothing forwarded either way, neither side closed, even when
+//              the browser gives up on its side), new ones are accepted and never answered
 //
 // The mode can change while the proxy runs (`setMode`, optionally cutting the connections already
 // open, as when a buffering proxy appears on the path), and `setStall` holds the start of each push
@@ -58,7 +61,7 @@ function filterHeaders(headers) {
 }
 
 /**
- * @param {{ mode: 'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut', target: () => {host: string, port: number},
+ * @param {{ mode: 'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut'|'blackhole', target: () => {host: string, port: number},
  *           pushPath?: string, seed?: number, cut?: { minMs: number, maxMs: number, probability: number } }} options
  */
 export async function startProxy(options) {
@@ -83,9 +86,13 @@ export async function startProxy(options) {
     cuts: 0,
     errors: 0,
     stalls: 0,
+    blackholed: 0,
   };
   /** Connections under the push path (WebSockets and requests), for setMode's cutExisting. */
   const pushSockets = new Set();
+  /** Freezes of the push connections in flight, called when the mode turns to `blackhole`. */
+  const freezers = new Set();
+  const discard = () => {};
   const sockets = new Set();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -104,7 +111,7 @@ export async function startProxy(options) {
     };
     if (url.pathname === `${controlPath}/mode`) {
       const next = url.searchParams.get('set');
-      if (!['pass', 'refuse-ws', 'silent-ws', 'buffer', 'cut'].includes(next))
+      if (!['pass', 'refuse-ws', 'silent-ws', 'buffer', 'cut', 'blackhole'].includes(next))
         return reply(400, { error: `unknown mode ${next}` });
       proxy.setMode(next, { cutExisting: url.searchParams.get('cut') === '1' });
       return reply(200, { ok: true, mode });
@@ -116,6 +123,14 @@ export async function startProxy(options) {
   const server = http.createServer((req, res) => {
     if (controlPath && req.url?.startsWith(`${controlPath}/`)) return control(req, res);
     stats.requests++;
+    if (mode === 'blackhole' && isPush(req.url)) {
+      // Never forwarded, never answered; the browser's own deadline is all that ends it.
+      stats.blackholed++;
+      pushSockets.add(req.socket);
+      req.socket.once('close', () => pushSockets.delete(req.socket));
+      req.resume();
+      return;
+    }
     if (isPush(req.url)) {
       if (req.method === 'POST') wire.posts++;
       else if (String(req.headers.accept ?? '').includes('text/event-stream')) wire.eventStreams++;
@@ -136,7 +151,16 @@ export async function startProxy(options) {
       agent,
     });
     let cutTimer;
-    const cleanup = () => clearTimeout(cutTimer);
+    // Frozen by a switch to blackhole: the upstream is drained and kept open, the client gets nothing.
+    let frozen = false;
+    const freeze = () => {
+      frozen = true;
+    };
+    if (isPush(req.url)) freezers.add(freeze);
+    const cleanup = () => {
+      clearTimeout(cutTimer);
+      freezers.delete(freeze);
+    };
     if (mode === 'cut' && cutting && isPush(req.url) && rng() < cutCfg.probability) {
       cutTimer = setTimeout(() => {
         stats.cuts++;
@@ -155,6 +179,7 @@ export async function startProxy(options) {
       } else respond(up);
     });
     const respond = (up) => {
+      if (frozen) return up.resume();
       if (mode === 'cut' && cutting && isPush(req.url) && (dropNext || rng() < cutCfg.dropResponse)) {
         dropNext = false;
         // The server handled the request, but its response never reaches the client.
@@ -182,9 +207,9 @@ export async function startProxy(options) {
       res.writeHead(up.statusCode ?? 502, headers);
       // Flush headers at once so streaming responses (SSE, iframe) start immediately.
       res.flushHeaders();
-      up.on('data', (c) => res.write(c));
+      up.on('data', (c) => frozen || res.write(c));
       up.on('end', () => {
-        res.end();
+        if (!frozen) res.end();
         cleanup();
       });
       up.on('error', () => res.destroy());
@@ -198,10 +223,12 @@ export async function startProxy(options) {
       } else res.destroy();
     });
     req.on('aborted', () => {
+      if (frozen) return;
       cleanup();
       upstream.destroy();
     });
     res.on('close', () => {
+      if (frozen) return;
       // Client went away before the response completed: drop upstream too.
       if (!res.writableFinished) upstream.destroy();
       cleanup();
@@ -229,6 +256,11 @@ export async function startProxy(options) {
   });
 
   function upgrade(req, socket, head) {
+    if (mode === 'blackhole') {
+      stats.blackholed++;
+      socket.on('data', discard); // no 101, no close: the browser's deadline ends it
+      return;
+    }
     if (mode === 'refuse-ws' || mode === 'buffer') {
       stats.refused++;
       socket.end(
@@ -261,8 +293,21 @@ export async function startProxy(options) {
     sockets.add(up);
     up.on('close', () => sockets.delete(up));
     up.on('error', () => socket.destroy());
-    socket.on('close', () => up.destroy());
+    let frozen = false;
+    const freeze = () => {
+      frozen = true;
+      up.unpipe(socket);
+      socket.unpipe(up);
+      up.on('data', discard);
+      socket.on('data', discard);
+    };
+    freezers.add(freeze);
+    socket.on('close', () => {
+      freezers.delete(freeze);
+      if (!frozen) up.destroy();
+    });
     up.on('connect', () => {
+      if (frozen) return;
       let head0 = `${req.method} ${req.url} HTTP/1.1\r\n`;
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         const name = req.rawHeaders[i];
@@ -315,10 +360,15 @@ export async function startProxy(options) {
     /**
      * Changes the mode from now on; with `cutExisting`, the push connections already open (streams,
      * WebSockets, held requests) are destroyed, as when a new proxy appears on the network path.
-     * @param {'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut'} next @param {{ cutExisting?: boolean }} [opts]
+     * Turning to `blackhole` freezes the push connections already open (see the modes above).
+     * @param {'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut'|'blackhole'} next @param {{ cutExisting?: boolean }} [opts]
      */
     setMode(next, opts = {}) {
       mode = next;
+      if (next === 'blackhole') {
+        for (const freeze of freezers) freeze();
+        freezers.clear();
+      }
       if (opts.cutExisting) {
         for (const socket of pushSockets) {
           stats.cuts++;

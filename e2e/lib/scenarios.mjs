@@ -261,7 +261,124 @@ const perTransport = [
       return {};
     },
   },
+  ...durabilityCases(),
 ];
+
+/**
+ * Durability in the browser (issue 14), against the harness's tight server (`/push-tight`: held
+ * connects answered after 1 s, sessions expire 3 s after their client's last request, 10 messages
+ * of history per channel), each through the case's own proxy, which turns into a blackhole: the
+ * client's connections vanish without a FIN, as when a tab is killed or the network goes away.
+ */
+function durabilityCases() {
+  const tight = {
+    ownProxy: 'direct',
+    pushPath: '/push-tight',
+    server: 'tight',
+    local: "its own proxy (blackhole) and the harness's tight server",
+  };
+  const sizes = { before: 5, lost: 30, after: 10 };
+  return [
+    { ...tight, scenario: 'presence-abrupt', kind: 'presence-abrupt', check: checkPresenceAbrupt },
+    {
+      ...tight,
+      scenario: 'recovered-false',
+      params: sizes,
+      check: (r, ctx) => checkRecoveredFalse(r, ctx, sizes),
+    },
+  ];
+}
+
+/**
+ * Time the server may take to tell the others once the session ended (the presence leave is
+ * published through the broker and delivered on the watcher's open connection), and for timers
+ * under load.
+ */
+const LEAVE_SLACK_MS = 1000;
+
+/**
+ * `presence-abrupt`: A vanished (blackhole) at `droppedAt`; B must see A leave within the server's
+ * bound: the held connect is answered `timeout` after it came, the session expires `sessionTimeout`
+ * after that, found by the sweep that runs every `min(sessionTimeout / 4, 5 s)`.
+ */
+function checkPresenceAbrupt(r, { transport }) {
+  noError(r.a);
+  noError(r.b);
+  assert.equal(r.a.transport, transport, 'page A client.transport');
+  assert.equal(r.b.transport, transport, 'page B client.transport');
+  assert.deepEqual(namesOf(r.a.membersAtEnter), ['A'], 'A alone after entering');
+  assert.deepEqual(namesOf(r.b.membersWithA), ['A', 'B'], 'B sees A and B before the drop');
+  const { timeout, sessionTimeout } = r.b.bounds ?? {};
+  assert.ok(timeout > 0 && sessionTimeout > 0, `the tight server's bounds: ${JSON.stringify(r.b.bounds)}`);
+  const boundMs = timeout + sessionTimeout + Math.min(sessionTimeout / 4, 5000);
+  const leavesOfA = (r.b.leaves ?? []).filter((l) => l.member?.data?.name === 'A');
+  assert.equal(leavesOfA.length, 1, `B saw A leave once: ${JSON.stringify(r.b.leaves)}`);
+  // The server's own view: A's session ended by expiry, so neither a FIN nor a goodbye reached it.
+  const end = (r.b.serverEvents ?? []).find((e) => e.event === 'disconnect');
+  assert.equal(
+    end?.detail,
+    'expired',
+    `how the server ended A's session: ${JSON.stringify(r.b.serverEvents)}`,
+  );
+  assert.ok(end.t >= r.droppedAt, "A's session ended after the drop, not before");
+  const serverEndMs = end.t - r.droppedAt;
+  const leaveMs = r.b.leftAt - r.droppedAt;
+  assert.ok(
+    serverEndMs <= boundMs,
+    `the server ended A's session ${serverEndMs} ms after the drop; bound ${boundMs} ms ` +
+      `(timeout ${timeout} + sessionTimeout ${sessionTimeout} + one sweep)`,
+  );
+  assert.ok(
+    leaveMs <= boundMs + LEAVE_SLACK_MS,
+    `B saw A leave ${leaveMs} ms after the drop; bound ${boundMs} ms + ${LEAVE_SLACK_MS} ms to tell B`,
+  );
+  assert.deepEqual(namesOf(r.b.membersAfterLeave), ['B'], 'members after A vanished');
+  return { leaveMs, serverEndMs, boundMs, blackholed: r.proxy?.blackholed };
+}
+
+/**
+ * `recovered-false`: `before` delivered, `lost` published during the cut (more than the history
+ * window), `after` once the network is back. The app gets one `recovered: false` before anything
+ * after the gap, then exactly the messages after it, in order; nothing from the lost range (the
+ * server replays nothing it cannot replay whole), and the server expired the old session and
+ * counts the client's new one.
+ */
+function checkRecoveredFalse(r, { transport }, { before, lost, after }) {
+  noError(r);
+  assert.equal(r.transportBefore, transport, 'client.transport before the cut');
+  assert.equal(r.transport, transport, 'client.transport after the cut');
+  assert.ok(
+    lost > r.bounds?.historyMaxCount,
+    `more published during the cut (${lost}) than the history window holds: ${JSON.stringify(r.bounds)}`,
+  );
+  const fromLostRange = (r.seqs ?? []).filter((s) => s > before && s <= before + lost);
+  assert.deepEqual(fromLostRange, [], 'nothing delivered from inside the lost range');
+  assert.deepEqual(
+    r.seqs,
+    [...range(before), ...range(after).map((n) => before + lost + n)],
+    'delivered: the messages before the cut, then those after the gap, once each, in order',
+  );
+  const events = (r.recoveries ?? []).map(({ channel, recovered }) => ({ channel, recovered }));
+  assert.equal(events.length, 1, `one recovered event: ${JSON.stringify(r.recoveries)}`);
+  assert.equal(events[0].recovered, false, 'recovered: false');
+  assert.match(events[0].channel, /^\/e2e\/[^/]+\/window$/, 'on the subscribed channel');
+  assert.equal(r.recoveries[0].seqsBefore, before, 'the app is told before any message after the gap');
+  // The server's view: the old session expired during the cut, the client came back as a new one.
+  assert.equal(r.serverEnd?.detail, 'expired', `the old session's end: ${JSON.stringify(r.serverEnd)}`);
+  assert.ok(r.clientIdAfter && r.clientIdAfter !== r.clientIdBefore, 'a new session after the cut');
+  const again = (r.serverEvents ?? []).find((e) => e.event === 'handshake' && e.clientId === r.clientIdAfter);
+  assert.ok(
+    again && again.t >= r.serverEnd.t,
+    `the server saw the new handshake: ${JSON.stringify(r.serverEvents)}`,
+  );
+  const counts = r.serverAfter?.connections ?? {};
+  assert.ok(counts[transport] >= 1, `the server counts a session on ${transport}: ${JSON.stringify(counts)}`);
+  return {
+    sessionEndAfterCutMs: r.serverEnd.afterCutMs,
+    recoveredMs: r.recoveredMs,
+    blackholed: r.proxyDuringCut?.blackholed,
+  };
+}
 
 function checkFallback(r, expect) {
   assert.ok(Array.isArray(r.reps) && r.reps.length > 0, 'reps ran');
@@ -503,16 +620,21 @@ export async function runCase(driver, kase, stackInfo, browser) {
   if (kase.ownProxy && !target) {
     const base = kase.ownProxy === 'restartable' ? stackInfo.restartable : stackInfo.harness;
     const { hostname, port } = new URL(base);
+    const pushPath = kase.pushPath ?? '/push';
     ownProxy = await startProxy({
       mode: 'pass',
       target: () => ({ host: hostname, port: Number(port) }),
       controlPath: '/__proxy',
+      pushPath,
     });
     ep = {
       origin: ownProxy.url,
-      url: `${ownProxy.url}/push`,
-      ctl: `${base}/e2e-ctl`,
+      url: `${ownProxy.url}${pushPath}`,
+      // The tight server's controls are under /e2e-ctl/tight/.
+      ctl: `${base}/e2e-ctl${kase.server === 'tight' ? '/tight' : ''}`,
       stackCtl: stackInfo.stackCtl,
+      // Not through the proxy: a second page that must not vanish with the first (presence-abrupt).
+      direct: { origin: base, url: `${base}${pushPath}` },
     };
   } else ep = endpointsFor(stackInfo, via);
   const params = {
@@ -546,7 +668,10 @@ export async function runCase(driver, kase, stackInfo, browser) {
   };
   let result;
   try {
-    result = await execute(driver, kase, `${ep.origin}/${kase.page}`, params, open, close);
+    result = await execute(driver, kase, `${ep.origin}/${kase.page}`, params, open, close, {
+      ownProxy,
+      ep,
+    });
     const metrics = kase.check(result, { transport: kase.transport }) ?? {};
     return { result, metrics: seed === undefined ? metrics : { ...metrics, seed }, seed };
   } catch (e) {
@@ -562,7 +687,7 @@ export async function runCase(driver, kase, stackInfo, browser) {
 }
 
 /** The pages of one case; the last ones stay open (runCase closes them after the check). */
-async function execute(driver, kase, pageUrl, params, open, close) {
+async function execute(driver, kase, pageUrl, params, open, close, { ownProxy, ep }) {
   if (kase.kind === 'single') {
     const page = await open(pageUrl);
     return await driver.run(page, kase.run, params);
@@ -595,5 +720,34 @@ async function execute(driver, kase, pageUrl, params, open, close) {
     const ra = await driver.result(a, handle);
     return { a: ra, b: rb };
   }
+  if (kase.kind === 'presence-abrupt')
+    return presenceAbrupt(driver, kase, pageUrl, params, open, ownProxy, ep);
   throw new Error(`unknown case kind ${kase.kind}`);
+}
+
+/**
+ * `presence-abrupt`: page A (through the case's proxy) enters and stays; page B (direct) enters and
+ * watches; then the proxy turns into a blackhole, so A's connections vanish without a FIN while its
+ * page and client live on. B reports when A left; `droppedAt` is the runner's `Date.now()` at the
+ * switch (the pages use the same wall clock).
+ */
+async function presenceAbrupt(driver, kase, pageUrl, params, open, ownProxy, ep) {
+  const a = await open(pageUrl);
+  const ra = await driver.run(a, 'presence-abrupt-a', params);
+  if (ra?.error) return { a: ra, b: { error: 'not started: A never entered' } };
+  const b = await open(`${ep.direct.origin}/${kase.page}`);
+  const handle = await driver.start(b, 'presence-abrupt-b', {
+    ...params,
+    url: ep.direct.url,
+    aClientId: ra.clientId,
+  });
+  const deadline = Date.now() + 15000;
+  while (!(await driver.flag(b, '__abruptB'))?.ready) {
+    if (Date.now() > deadline) return { a: ra, b: await driver.result(b, handle) };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  ownProxy.setMode('blackhole');
+  const droppedAt = Date.now();
+  const rb = await driver.result(b, handle);
+  return { a: ra, b: rb, droppedAt, proxy: { ...ownProxy.stats } };
 }

@@ -36,6 +36,37 @@ const options: PushServerOptions = {
 if (historyFile) options.broker = createFileBroker(historyFile);
 const push = createPushServer(options);
 
+/**
+ * A second server on the same HTTP server, for the durability scenarios (issue 14), with a bound
+ * short enough to observe inside a case: a session whose client vanished without a FIN ends within
+ * `timeout` + `sessionTimeout` + one sweep (`min(sessionTimeout / 4, 5 s)`), so presence loses the
+ * member then; and a history window so small that a cut of a few seconds exceeds it.
+ * Reached at `/push-tight`, its controls at `/e2e-ctl/tight/*`.
+ */
+const TIGHT_PATH = '/push-tight';
+const TIGHT = { timeout: 1000, sessionTimeout: 3000, historyMaxCount: 10 } as const;
+const tight = createPushServer({
+  server: httpServer,
+  path: TIGHT_PATH,
+  timeout: TIGHT.timeout,
+  sessionTimeout: TIGHT.sessionTimeout,
+  history: { maxCount: TIGHT.historyMaxCount },
+  heartbeatInterval: 1000,
+});
+const tightEvents = recordEvents(tight);
+
+/** What the server saw happen to sessions (handshakes and ends with their reason), newest last. */
+function recordEvents(server: typeof push) {
+  const events: { t: number; event: string; clientId: string; detail?: string }[] = [];
+  const add = (event: string, clientId: string, detail?: string) => {
+    events.push({ t: Date.now(), event, clientId, detail });
+    if (events.length > 2000) events.splice(0, 1000);
+  };
+  server.on('handshake', (e) => add('handshake', e.clientId, e.transport));
+  server.on('disconnect', (e) => add('disconnect', e.clientId, e.reason));
+  return events;
+}
+
 // Sockets that carry push traffic (WebSocket, SSE and iframe streams, long-polls): a
 // server-initiated disconnect destroys them. Added after attach, so it sees every request.
 const pushSockets = new Set<Socket>();
@@ -51,8 +82,8 @@ function markPush(s: Socket) {
   s.once('close', () => pushSockets.delete(s));
 }
 
-async function publish(channel: string, data: unknown): Promise<unknown> {
-  return await push.publish(channel, data);
+async function publish(channel: string, data: unknown, server = push): Promise<unknown> {
+  return await server.publish(channel, data);
 }
 
 /**
@@ -108,7 +139,10 @@ async function body(req: http.IncomingMessage): Promise<any> {
   return text ? JSON.parse(text) : {};
 }
 
-async function control(req: http.IncomingMessage, res: http.ServerResponse, action: string) {
+async function control(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
+  // `tight/<action>`: the same controls against the tight server.
+  const server = path.startsWith('tight/') ? tight : push;
+  const action = server === tight ? path.slice('tight/'.length) : path;
   if (req.method === 'OPTIONS') {
     cors(res);
     res.writeHead(204);
@@ -119,7 +153,7 @@ async function control(req: http.IncomingMessage, res: http.ServerResponse, acti
     const b = await body(req);
     switch (action) {
       case 'publish':
-        await publish(b.channel, b.data);
+        await publish(b.channel, b.data, server);
         return json(res, 200, { ok: true });
       case 'stream': {
         // Publish {seq: 1..count} on b.channel, perTick messages every intervalMs, in order.
@@ -130,7 +164,7 @@ async function control(req: http.IncomingMessage, res: http.ServerResponse, acti
         const step = async () => {
           for (let i = 0; i < perTick && seq < count; i++) {
             seq++;
-            await publish(b.channel, { seq });
+            await publish(b.channel, { seq }, server);
           }
           if (seq < count) setTimeout(step, interval);
         };
@@ -145,7 +179,15 @@ async function control(req: http.IncomingMessage, res: http.ServerResponse, acti
           pid: process.pid,
           tick,
           pushSockets: pushSockets.size,
-          metrics: push.metrics(),
+          metrics: server.metrics(),
+          ...(server === tight ? { bounds: TIGHT } : {}),
+        });
+      case 'events':
+        // The tight server's session log since `since` (ms epoch), for the durability checks.
+        return json(res, 200, {
+          ok: true,
+          now: Date.now(),
+          events: (server === tight ? tightEvents : []).filter((e) => e.t >= Number(b.since ?? 0)),
         });
       default:
         return json(res, 404, { error: `unknown control ${action}` });
@@ -197,6 +239,7 @@ httpServer.listen(port, '127.0.0.1', () => {
 async function shutdown() {
   clearInterval(ticker);
   try {
+    await tight.close();
     await push.close();
   } catch {}
   for (const s of pushSockets) s.destroy();

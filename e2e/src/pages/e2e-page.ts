@@ -204,6 +204,36 @@ async function withTicker<T>(p: ScenarioParams, body: () => Promise<T>): Promise
   }
 }
 
+interface ServerEvent {
+  t: number;
+  event: 'handshake' | 'disconnect';
+  clientId: string;
+  /** The transport of a handshake, the reason of a disconnect (`expired`, `disconnect`, ...). */
+  detail?: string;
+}
+
+/** The session log of the server behind `p.ctl` (the tight one) since `since` (ms epoch). */
+async function serverEvents(p: ScenarioParams, since: number): Promise<ServerEvent[]> {
+  const res = await fetch(`${p.ctl}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ since }),
+  });
+  if (!res.ok) throw new Error(`control /events -> HTTP ${res.status}`);
+  return (await res.json()).events;
+}
+
+/** Polls `probe` every 100 ms until it yields a value; rejects with `what` after `timeoutMs`. */
+async function pollFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
 const seqOf = (data: any) => (data && typeof data.seq === 'number' ? data.seq : NaN);
 
 /** Runs `body`; whatever happens, the result carries the client log and a JSON-safe shape. */
@@ -708,6 +738,133 @@ const scenarios: Record<string, (p: ScenarioParams) => Promise<Result>> = {
     });
     await safeClose(client);
     return r;
+  },
+
+  // ---- durability (issue 14), against the harness's tight server (/push-tight: 1 s held
+  // connects, 3 s session timeout, 10 messages of history), each through the case's own proxy ----
+
+  /**
+   * Page A of `presence-abrupt`: enters the presence set and stays (the client is kept open past
+   * the scenario's end); the runner then turns A's proxy into a blackhole, so A vanishes without a
+   * FIN while its client keeps trying.
+   */
+  async 'presence-abrupt-a'(p) {
+    return await guarded(async (r) => {
+      const client = make(p);
+      (window as any).__abruptClient = client; // kept open on purpose: A must vanish, not leave
+      const pr = (client as any).presence(`/e2e/${p.id}/room`);
+      await within(Promise.resolve(pr.enter({ name: 'A' })), 10000, 'A enter');
+      r.membersAtEnter = plain(await within(Promise.resolve(pr.members()), 10000, 'A members()'));
+      Object.assign(r, snapshot(client));
+    });
+  },
+
+  /**
+   * Page B of `presence-abrupt` (direct, not through A's proxy): enters, sees A, raises
+   * `__abruptB.ready` for the runner, and records when A leaves (`Date.now()`, the runner's clock
+   * too) and what the server logged about A's session.
+   */
+  async 'presence-abrupt-b'(p) {
+    let client: Client | undefined;
+    const r = await guarded(async (r) => {
+      const ctl = control(p);
+      const since = Date.now();
+      client = make(p);
+      const pr = (client as any).presence(`/e2e/${p.id}/room`);
+      const leaves: { at: number; member: unknown }[] = [];
+      r.leaves = leaves;
+      pr.on('leave', (member: unknown) => leaves.push({ at: Date.now(), member: plain(member) }));
+      await within(Promise.resolve(pr.enter({ name: 'B' })), 10000, 'B enter');
+      r.membersWithA = plain(await within(Promise.resolve(pr.members()), 10000, 'B members()'));
+      r.bounds = (await ctl.info()).bounds ?? null;
+      (window as any).__abruptB = { ready: true };
+      const leftA = () => leaves.find((l) => JSON.stringify(l.member).includes('"name":"A"'));
+      await waitFor(() => leftA() !== undefined, Number(p.waitMs ?? 15000), 'leave of A seen by B');
+      r.leftAt = leftA()?.at;
+      r.membersAfterLeave = plain(
+        await within(Promise.resolve(pr.members()), 10000, 'B members() after A left'),
+      );
+      r.serverEvents = (await serverEvents(p, since)).filter((e) => e.clientId === p.aClientId);
+      Object.assign(r, snapshot(client));
+      await within(Promise.resolve(pr.leave()), 10000, 'B leave');
+    });
+    await safeClose(client);
+    return r;
+  },
+
+  /**
+   * `recovered-false`: a resuming subscription gets `before` messages; the page's own proxy turns
+   * into a blackhole; while cut, `lost` messages are published (more than the history window) and
+   * the server expires the session; the network comes back: the client must report
+   * `recovered: false`, then deliver `after` new messages in order and nothing from the lost range.
+   */
+  async 'recovered-false'(p) {
+    let client: Client | undefined;
+    let obs: ReturnType<typeof observe> | undefined;
+    const r = await guarded(async (r) => {
+      const ctl = control(p);
+      const proxy = (path: string) => fetch(`/__proxy/${path}`, { cache: 'no-store' }).then((x) => x.json());
+      const [before, lost, after] = [Number(p.before ?? 5), Number(p.lost ?? 30), Number(p.after ?? 10)];
+      const channel = `/e2e/${p.id}/window`;
+      const publishRange = async (from: number, to: number) => {
+        for (let seq = from; seq <= to; seq++) await ctl.publish(channel, { seq });
+      };
+      const since = Date.now();
+      const t0 = now();
+      // Reconnects soon after the network returns (the default backoff may wait up to 30 s).
+      client = make(p, { backoff: { base: 50, max: 500 } });
+      obs = observe(client, t0);
+      const seqs: number[] = [];
+      const recoveries: unknown[] = [];
+      r.seqs = seqs;
+      r.recoveries = recoveries;
+      (client as any).on('recovered', (e: unknown) =>
+        recoveries.push({ ...plain(e as object), seqsBefore: seqs.length }),
+      );
+      const sub = client.subscribe(channel, (data) => seqs.push(seqOf(data)));
+      await within(sub.ready, 10000, 'sub.ready');
+      r.bounds = (await ctl.info()).bounds ?? null;
+      await publishRange(1, before);
+      await waitFor(() => seqs.length >= before, 10000, `the first ${before} messages`);
+      r.clientIdBefore = (client as any).clientId ?? null;
+      r.transportBefore = (client as any).transport;
+      await proxy('mode?set=blackhole');
+      const cutAt = Date.now();
+      await publishRange(before + 1, before + lost);
+      // The server must forget the session (expired: no FIN reached it) before the network returns.
+      const ended = await pollFor(
+        async () =>
+          (await serverEvents(p, since)).find(
+            (e) => e.event === 'disconnect' && e.clientId === r.clientIdBefore,
+          ),
+        15000,
+        `the server ending session ${r.clientIdBefore}`,
+      );
+      r.serverEnd = { ...ended, afterCutMs: ended.t - cutAt };
+      r.serverDuringCut = (await ctl.info()).metrics;
+      r.proxyDuringCut = await proxy('stats');
+      await proxy('mode?set=pass&cut=1');
+      const restoredAt = Date.now();
+      await waitFor(() => recoveries.length >= 1, 15000, 'a recovered event after the network returned');
+      r.recoveredMs = Date.now() - restoredAt;
+      await publishRange(before + lost + 1, before + lost + after);
+      const last = before + lost + after;
+      await waitFor(
+        () => seqs.includes(last),
+        10000,
+        () => `message ${last} after the gap (have ${JSON.stringify(seqs)})`,
+      );
+      await sleep(300);
+      r.seqs = seqs;
+      r.clientIdAfter = (client as any).clientId ?? null;
+      r.serverEvents = await serverEvents(p, since);
+      r.serverAfter = (await ctl.info()).metrics;
+      r.drops = obs.dropsAfterConnected();
+      Object.assign(r, snapshot(client));
+    });
+    r.log = (obs?.log ?? []).slice(-100);
+    await safeClose(client);
+    return plain(r);
   },
 };
 
