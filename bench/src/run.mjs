@@ -594,8 +594,8 @@ const SUBSCRIBER_LABEL = {
   'bayeux-sse': 'raw Bayeux (no acks)',
   'bayeux-lp': 'raw Bayeux (no acks)',
   'client-ws': '@push/client (ws 8.23)',
-  'client-sse': '@push/client (fetch)',
-  'client-lp': '@push/client (fetch)',
+  'client-sse': '@push/client (Node build: node:http)',
+  'client-lp': '@push/client (Node build: node:http)',
 };
 
 function headlineTable(rows) {

@@ -722,8 +722,9 @@ const kinds = {
 
 // ---------------------------------------------------------------------------------------------
 // @push/client subscribers: what users run. createClient from the built dist with its defaults
-// (acks on, resume on), forced to one transport each; `ws` as the WebSocket (Node 20 has none),
-// Node's global fetch (undici) for the HTTP transports. Counting wrappers only count.
+// (acks on, resume on), forced to one transport each; `ws` as the WebSocket (Node 20 has none).
+// Node resolves @push/client to its Node build, whose HTTP transports use `nodeFetch` (node:http):
+// the counting wrapper counts requests and hands them to that same default.
 
 let pushClientModule;
 async function pushClient() {
@@ -742,7 +743,7 @@ function countFrame() {
 }
 const countingFetch = (input, init) => {
   httpRequests++;
-  return fetch(input, init);
+  return pushClientModule.nodeFetch(input, init);
 };
 
 function clientKind(transport) {
