@@ -71,7 +71,16 @@ export interface PushExt {
   fallbacks?: FallbackReport[];
   /** `/meta/connect` reply on a stream transport: server time, for round-trip estimates. */
   time?: number;
+  /**
+   * Publish request: its idempotency key (at most {@link MAX_PUBLISH_KEY_LENGTH} characters). The
+   * server publishes a key once within its de-duplication window and answers a repeat with the
+   * first publish's reply.
+   */
+  key?: string;
 }
+
+/** Longest `ext.push.key` a server accepts on a publish. */
+export const MAX_PUBLISH_KEY_LENGTH = 128;
 
 /** The `ext` object of a message: Push's own fields plus anything other extensions add. */
 export interface MessageExt {

@@ -38,5 +38,6 @@ export type {
   PushServerOptions,
   RequestInfo,
 } from './options.js';
+export type { PublishDedupeOptions } from './publish-dedupe.js';
 export { createPushServer, type PushServer } from './server.js';
 export type { SessionEndReason } from './session.js';

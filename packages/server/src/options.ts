@@ -5,6 +5,7 @@ import { type ConnectionType, DEFAULT_ORDER, type HandshakeRequest, TRANSPORTS }
 import type { Broker } from './broker/types.js';
 import { type Clock, systemClock } from './clock.js';
 import { PushServerError } from './errors.js';
+import type { PublishDedupeOptions } from './publish-dedupe.js';
 
 /** Who a session belongs to, as returned by `authenticate`. */
 export interface PushIdentity {
@@ -194,6 +195,14 @@ export interface PushServerOptions {
    * @defaultValue 'closed'
    */
   publishEndpoint?: 'closed' | 'open';
+  /**
+   * De-duplication of client publishes by idempotency key (`ext.push.key`, which `@push/client`
+   * sends): a key repeated within `window` ms, by the same identity on the same channel, is
+   * answered with the first publish's reply and not published again. At most `maxKeys` keys are
+   * kept, the oldest evicted first. Per server process (see `publish-dedupe.ts`).
+   * @defaultValue `{ window: 300_000, maxKeys: 50_000 }`
+   */
+  publishDedupe?: PublishDedupeOptions;
   /** Time source for session expiry, held connects and heartbeats. @defaultValue the system clock */
   clock?: Clock;
   /**
@@ -227,6 +236,7 @@ export interface ResolvedOptions {
   authorize: Authorize | undefined;
   publishKey: string | undefined;
   publishEndpoint: 'closed' | 'open';
+  publishDedupe: Required<PublishDedupeOptions>;
   /** True when `origins` was given (CORS then allows credentials, Origin-less requests are checked). */
   hasOriginList: boolean;
   clock: Clock;
@@ -341,6 +351,10 @@ export function resolveOptions(options: PushServerOptions): ResolvedOptions {
     authorize: options.authorize,
     publishKey: options.publishKey,
     publishEndpoint: resolvePublishEndpoint(options),
+    publishDedupe: {
+      window: positive('publishDedupe.window', options.publishDedupe?.window, 300_000),
+      maxKeys: positive('publishDedupe.maxKeys', options.publishDedupe?.maxKeys, 50_000),
+    },
     hasOriginList: origins !== undefined,
     clock: options.clock ?? systemClock,
     sourceOf: guardedSourceOf(options.sourceOf),

@@ -1,6 +1,7 @@
 /** Publishes from clients: data channels are broadcast; `/service/**` goes to server-side listeners. */
 import { bayeuxErrors, type DataMessage, parseChannel } from '@push/protocol';
-import { ServiceError } from '../engine.js';
+import { type Engine, ServiceError } from '../engine.js';
+import { dedupeScope, PublishDedupe, publishKey } from '../publish-dedupe.js';
 import { type BatchContext, type BatchResult, failure, replyTo, sessionFor } from './context.js';
 
 /** Why a client may not publish to `channel`, as a Bayeux error, or undefined when it may. */
@@ -61,13 +62,35 @@ export async function handlePublish(
     result.replies.push(failure(message, bayeuxErrors.forbidden(channel, 'publish')));
     return;
   }
-  const stored = await engine.publish({
-    channel,
-    data: message.data,
-    publisherId: session.id,
-    ...(typeof message.id === 'string' ? { id: message.id } : {}),
-  });
+  const { key, error } = publishKey(message);
+  if (error) {
+    result.replies.push(failure(message, error));
+    return;
+  }
+  const publish = () =>
+    engine.publish({
+      channel,
+      data: message.data,
+      publisherId: session.id,
+      ...(typeof message.id === 'string' ? { id: message.id } : {}),
+    });
+  // A repeated key gets the first publish's reply: the client resent it after a drop or a reload.
+  const stored = key
+    ? await dedupeOf(engine).once(dedupeScope(session.identity), channel, key, publish)
+    : await publish();
   const reply = replyTo(message, true);
   reply.ext = { push: { offset: stored.offset, epoch: stored.epoch } };
   result.replies.push(reply);
+}
+
+/** Each server's key store, made on its first keyed publish. */
+const dedupes = new WeakMap<Engine, PublishDedupe>();
+
+function dedupeOf(engine: Engine): PublishDedupe {
+  let dedupe = dedupes.get(engine);
+  if (!dedupe) {
+    dedupe = new PublishDedupe(engine.options.publishDedupe, engine.clock);
+    dedupes.set(engine, dedupe);
+  }
+  return dedupe;
 }
