@@ -15,7 +15,7 @@ import { type Negotiated, type NegotiateOptions, negotiate, step } from './negot
 import { createTimer } from './platform.js';
 import { createReconnect } from './reconnect.js';
 import { createStates } from './state.js';
-import { type Platform, TransportError, type TransportFactory } from './transports/transport.js';
+import type { Platform, TransportError, TransportFactory } from './transports/transport.js';
 import type { AuthToken, ClientEvents, Fallback, PushClient, StateReason, TransportChange } from './types.js';
 import type { UpgradeControl } from './upgrade.js';
 
@@ -61,8 +61,6 @@ export function createConnection(c: ConnectionConfig): Connection {
   /** What ended the last transport; reported with the next `transport` event. */
   let failure: TransportError | undefined;
   let swapping: Promise<void> | undefined;
-  /** The link an upgrade is trying to replace, and whether it died meanwhile. */
-  let trial: { from: Link; died?: TransportError } | undefined;
   let ids = 0;
   const nextId = () => (++ids).toString(36);
   const reconnect = createReconnect({
@@ -191,47 +189,23 @@ export function createConnection(c: ConnectionConfig): Connection {
     c.emit('error', error);
   }
 
-  /** What the background upgrader (upgrade.ts) may see and do. */
+  /** What the background upgrader (`upgrade.ts`) may see and do. */
   const control: UpgradeControl = {
     current: () => (link && clientId && states.row.upgrades ? { link, index, clientId } : undefined),
     options,
-    later: (ms, fn) => upgradeTimer.set(ms, fn),
+    later: upgradeTimer.set,
     hold(waiting) {
       swapping = waiting;
-      cycle.stop();
-      // While the new link proves itself the server may already close the old one (it moved the
-      // session's downstream): that death counts only if the new link is not adopted.
-      const from = link;
-      if (!from) return;
-      trial = { from };
-      from.onClose = (why) => {
-        if (trial?.from === from) trial.died = why;
-        else lost(from, why);
-      };
+      if (waiting) cycle.stop();
     },
-    replace(from, next, i, confirmed) {
-      const died = trial?.from === from ? trial.died : undefined;
-      trial = undefined;
-      const ok = from === link && states.row.upgrades && !next.closed && confirmed !== undefined;
-      swapping = undefined;
-      if (ok) {
-        from.onClose = () => {};
-        env.clock.setTimeout(() => from.close(), (cycle.advice.timeout ?? 30_000) + c.heartbeatGrace);
-        use(next, i, from.factory.type, 'upgrade');
-        cycle.reply(confirmed, next);
-        return true;
-      }
-      next.close();
-      if (from === link) {
-        from.onClose = (why) => lost(from, why);
-        if (died || from.closed) {
-          lost(from, died ?? new TransportError('closed', from.factory.type));
-          return false;
-        }
-      }
-      if (link) cycle.send(link);
-      return false;
+    adopt(from, next, i, confirmed) {
+      // The old link's held connect may still bring messages: it closes once that hold is over.
+      env.clock.setTimeout(() => from.close(), (cycle.advice.timeout ?? 30_000) + c.heartbeatGrace);
+      use(next, i, from.factory.type, 'upgrade');
+      cycle.reply(confirmed, next);
     },
+    resume: () => link && cycle.send(link),
+    lost,
   };
 
   return {
@@ -269,7 +243,6 @@ export function createConnection(c: ConnectionConfig): Connection {
         await step(bye, 1000, env, 'connect', last.factory.type).catch(() => {});
       }
       dropLink();
-      last?.close();
     },
   };
 }

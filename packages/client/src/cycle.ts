@@ -16,7 +16,7 @@ import {
   type Reply,
 } from '@push/protocol';
 import type { HoldPolicy } from './hold.js';
-import type { Link } from './link.js';
+import { type Link, transportFailure } from './link.js';
 import { createTimer } from './platform.js';
 import { type Clock, TransportError } from './transports/transport.js';
 
@@ -64,6 +64,8 @@ export function createConnectCycle(d: CycleDeps): ConnectCycle {
   let gen = 0;
   /** The connect in flight: when it was sent and how long the server may hold it. */
   let held: { sentAt: number; hold: number } | undefined;
+  /** The hold to ask for: 0 when the policy polls, its adapted hold, else the server's say. */
+  const asked = () => (policy?.polling ? 0 : policy?.hold);
 
   const cycle: ConnectCycle = {
     get advice() {
@@ -76,7 +78,7 @@ export function createConnectCycle(d: CycleDeps): ConnectCycle {
     },
     message(clientId, type, holdOverride) {
       const message: ConnectRequest = { channel: '/meta/connect', clientId, connectionType: type };
-      const timeout = holdOverride ?? (policy?.polling ? 0 : policy?.hold);
+      const timeout = holdOverride ?? asked();
       if (timeout !== undefined) message.advice = { timeout };
       if (ackEnabled && ack !== undefined) message.ext = { ack };
       return message;
@@ -96,7 +98,7 @@ export function createConnectCycle(d: CycleDeps): ConnectCycle {
       if (from !== d.link() || !clientId) return;
       const my = ++gen;
       const request = {
-        hold: policy?.polling ? 0 : (policy?.hold ?? advice.timeout ?? 30_000),
+        hold: asked() ?? advice.timeout ?? 30_000,
         sentAt: clock.now(),
       };
       held = request;
@@ -113,11 +115,7 @@ export function createConnectCycle(d: CycleDeps): ConnectCycle {
         },
         (error: unknown) => {
           if (my !== gen) return;
-          const type = from.factory.type;
-          d.lost(
-            from,
-            error instanceof TransportError ? error : new TransportError('error', type, { cause: error }),
-          );
+          d.lost(from, transportFailure(error, from.factory.type));
         },
       );
       // No answer within hold + grace: dead, unless the hold policy (full client) is patient

@@ -3,7 +3,7 @@
  * nothing its transport reports reaches the client (stale callbacks dropped). Failures are the
  * transport's {@link TransportError}; the connection turns them into PushErrors for the app.
  */
-import { isReply, type Message, type Reply } from '@push/protocol';
+import { type ConnectionType, isReply, type Message, type Reply } from '@push/protocol';
 import {
   type Platform,
   type Transport,
@@ -38,6 +38,10 @@ export function defer(): { promise: Promise<void>; resolve: () => void; reject: 
   d.promise.catch(() => {});
   return d;
 }
+
+/** `error` if it is a TransportError, else a TransportError `error` of `type` caused by it. */
+export const transportFailure = (error: unknown, type: ConnectionType): TransportError =>
+  error instanceof TransportError ? error : new TransportError('error', type, { cause: error });
 
 /** Creates a link; the transport does no I/O until `link.transport.open()`. */
 export function createLink(factory: TransportFactory, url: URL, env: Platform): Link {
@@ -89,11 +93,7 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
         pending.set(id, { resolve, reject });
         link.transport.send([message]).catch((error: unknown) => {
           // Duplex transports report failure through close(); POST transports close themselves.
-          const failure =
-            error instanceof TransportError
-              ? error
-              : new TransportError('error', factory.type, { cause: error });
-          pending.get(id)?.reject(failure);
+          pending.get(id)?.reject(transportFailure(error, factory.type));
           pending.delete(id);
         });
       });

@@ -18,6 +18,7 @@ import {
   type ConnectionType,
   type HandshakeRequest,
   type Message,
+  type MessageExt,
   type Reply,
 } from '@push/protocol';
 import { PushError } from './errors.js';
@@ -98,18 +99,38 @@ async function handshakeRequest(
   o: NegotiateOptions,
   fallbacks: readonly Fallback[],
 ): Promise<HandshakeRequest> {
-  const message = handshakeMessage(o.factories.map((f) => f.type));
-  message.ext = { ack: true };
-  if (fallbacks.length) message.ext.push = { fallbacks: [...fallbacks] };
+  const ext: MessageExt = { ack: true };
+  if (fallbacks.length) ext.push = { fallbacks: [...fallbacks] };
   if (o.auth) {
     try {
-      message.ext.auth = typeof o.auth === 'function' ? await o.auth() : o.auth;
+      ext.auth = typeof o.auth === 'function' ? await o.auth() : o.auth;
     } catch (cause) {
       throw new PushError('auth-failed', `auth() failed: ${cause}`, undefined, undefined, { cause });
     }
   }
-  return message;
+  const supportedConnectionTypes = o.factories.map((f) => f.type);
+  return { channel: '/meta/handshake', version: BAYEUX_VERSION, supportedConnectionTypes, ext };
 }
+
+/** Opens `link`'s transport (for `clientId`, if known) within the deadline. */
+export function open(o: NegotiateOptions, link: Link, clientId?: string): Promise<void> {
+  link.transport.open(clientId);
+  return step(link.opened, o.timeout, o.env, 'open', link.factory.type);
+}
+
+/** Sends `message` on `link` with a fresh id; its reply must come within the deadline. */
+export function ask(
+  o: NegotiateOptions,
+  link: Link,
+  message: Message,
+  name: 'handshake' | 'connect',
+): Promise<Reply> {
+  return step(link.request({ ...message, id: o.nextId() }), o.timeout, o.env, name, link.factory.type);
+}
+
+/** The first `/meta/connect` on `link` (`advice.timeout: 0`): answered at once, it proves the round trip. */
+export const confirm = (o: NegotiateOptions, link: Link, clientId: string): Promise<Reply> =>
+  ask(o, link, o.connect(clientId, link.factory.type, 0), 'connect');
 
 /**
  * Tries one factory; resolves with a connected link, throws a StepError (try the next one) or a
@@ -119,20 +140,13 @@ async function attempt(o: NegotiateOptions, factory: TransportFactory, fallbacks
   const link = createLink(factory, o.url, o.env);
   const early: Message[] = [];
   link.onMessage = (message) => early.push(message);
-  const within = <T>(promise: Promise<T>, name: 'open' | 'handshake' | 'connect') =>
-    step(promise, o.timeout, o.env, name, factory.type);
   try {
     let clientId = o.clientId;
     let handshake: Reply | undefined;
-    const open = () => {
-      link.transport.open(clientId);
-      return within(link.opened, 'open');
-    };
-    if (factory.duplex) await open();
+    if (factory.duplex) await open(o, link, clientId);
     for (let tries = 0; ; tries++) {
       if (!clientId) {
-        const request = await handshakeRequest(o, fallbacks);
-        handshake = await within(link.request({ ...request, id: o.nextId() }), 'handshake');
+        handshake = await ask(o, link, await handshakeRequest(o, fallbacks), 'handshake');
         if (!handshake.successful || !handshake.clientId) {
           // An explicit refusal (bad credentials) is the same on every transport: do not fall back.
           // Without advice Bayeux's default applies (`retry`), so only `none` makes it final.
@@ -146,12 +160,9 @@ async function attempt(o: NegotiateOptions, factory: TransportFactory, fallbacks
       }
       // Non-duplex transports confirm the session by POST before opening their downstream: a
       // stream opened for a clientId the server forgot (it restarted) would only carry a 402.
-      const connect = await within(
-        link.request({ ...o.connect(clientId, factory.type, 0), id: o.nextId() }),
-        'connect',
-      );
+      const connect = await confirm(o, link, clientId);
       if (connect.successful) {
-        if (!factory.duplex) await open();
+        if (!factory.duplex) await open(o, link, clientId);
         return { link, clientId, handshake, connect, early };
       }
       if (tries > 0 || handshake || connect.advice?.reconnect === 'none') {
@@ -196,9 +207,3 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
   const message = `No transport worked: ${failed?.type} ${failed?.reason}`;
   throw new PushError('negotiation-failed', message, undefined, undefined, cause ? { cause } : {});
 }
-
-export const handshakeMessage = (types: readonly ConnectionType[]): HandshakeRequest => ({
-  channel: '/meta/handshake',
-  version: BAYEUX_VERSION,
-  supportedConnectionTypes: types as ConnectionType[],
-});

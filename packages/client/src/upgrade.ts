@@ -10,39 +10,69 @@
  */
 import type { Reply } from '@push/protocol';
 import { createLink, defer, type Link } from './link.js';
-import { type NegotiateOptions, step } from './negotiate.js';
+import { confirm, type NegotiateOptions, open } from './negotiate.js';
+import { TransportError } from './transports/transport.js';
 
 /**
- * What the connection lends the upgrader.
+ * What the connection lends the upgrader: the link to improve on and a few moves on it. The
+ * upgrader decides; the connection only carries out.
  * @example upgrade(control, 30_000);
  */
 export interface UpgradeControl {
+  /** The current link, its place in the factory list and the session; undefined while the state allows no upgrade. */
   current(): { link: Link; index: number; clientId: string } | undefined;
   options(): NegotiateOptions;
   /** Schedules `fn` on the connection's upgrade timer (cleared when the link drops). */
   later(ms: number, fn: () => void): void;
-  /** Pause: requests wait for `waiting`; the connect cycle stops. */
-  hold(waiting: Promise<void>): void;
-  /**
-   * Swap: `next` replaces `from` if it is still current and `confirmed` (the connect reply that
-   * came over `next`) is set; else `next` closes and the cycle goes on over `from`.
-   */
-  replace(from: Link, next: Link, index: number, confirmed: Reply | undefined): boolean;
+  /** Pause: requests wait for `waiting` and the connect cycle stops; without it requests go out again. */
+  hold(waiting?: Promise<void>): void;
+  /** Swap: `next` becomes the current link, the cycle goes on over it from `confirmed`; `from` closes once its held connect is over. */
+  adopt(from: Link, next: Link, index: number, confirmed: Reply): void;
+  /** The upgrade gave up: the connect cycle goes on over the current link. */
+  resume(): void;
+  /** `link` died: the connection reconnects if it is still the current link. */
+  lost(link: Link, error: TransportError): void;
 }
 
 /** Opens `factory` for the existing session; resolves once it proved alive within the deadline. */
 async function probe(o: NegotiateOptions, index: number, clientId: string): Promise<Link> {
-  const factory = o.factories[index]!;
-  const link = createLink(factory, o.url, o.env);
+  const link = createLink(o.factories[index]!, o.url, o.env);
   link.onMessage = o.onMessage;
   try {
-    link.transport.open(clientId);
-    await step(link.opened, o.timeout, o.env, 'open', factory.type);
+    await open(o, link, clientId);
     return link;
   } catch (error) {
     link.close();
     throw error;
   }
+}
+
+/**
+ * Ends a trial: `next` replaces `from` if `from` is still current and `confirmed` (the connect
+ * reply that came over `next`) is set; else `next` closes and the cycle goes on over `from`, or,
+ * if `from` died meanwhile, the connection reconnects.
+ */
+function settle(
+  control: UpgradeControl,
+  from: Link,
+  next: Link,
+  index: number,
+  confirmed: Reply | undefined,
+  died: TransportError | undefined,
+): boolean {
+  const current = control.current()?.link === from;
+  control.hold();
+  if (current && confirmed && !next.closed) {
+    from.onClose = () => {};
+    control.adopt(from, next, index, confirmed);
+    return true;
+  }
+  next.close();
+  from.onClose = (why) => control.lost(from, why);
+  if (current && (died || from.closed))
+    control.lost(from, died ?? new TransportError('closed', from.factory.type));
+  else control.resume();
+  return false;
 }
 
 /** Tries each supported transport better than the current one, best first. */
@@ -57,22 +87,27 @@ async function attempt(control: UpgradeControl): Promise<boolean> {
     } catch {
       continue;
     }
+    const from = now.link;
     const paused = defer();
     control.hold(paused.promise);
-    await now.link.transport.pause();
-    const type = next.factory.type;
+    // While the new link proves itself the server may already close the old one (it moved the
+    // session's downstream): that death counts only if the new link is not adopted.
+    let died: TransportError | undefined;
+    from.onClose = (why) => {
+      died = why;
+    };
+    await from.transport.pause();
     let confirmed: Reply | undefined;
     try {
-      const connect = { ...o.connect(now.clientId, type, 0), id: o.nextId() };
-      const reply = await step(next.request(connect), o.timeout, o.env, 'connect', type);
+      const reply = await confirm(o, next, now.clientId);
       if (reply.successful) confirmed = reply;
     } catch {
       // no round trip over the new transport within the deadline: keep the current one
     }
-    const swapped = control.replace(now.link, next, i, confirmed);
+    const swapped = settle(control, from, next, i, confirmed, died);
     paused.resolve();
     if (swapped) return true;
-    if (control.current()?.link !== now.link) return false; // the current link died meanwhile
+    if (control.current()?.link !== from) return false; // the current link died meanwhile
   }
   return false;
 }
