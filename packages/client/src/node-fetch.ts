@@ -11,9 +11,12 @@ import http from 'node:http';
 import https from 'node:https';
 import type { FetchInit, FetchLike, FetchResponse } from './transports/transport.js';
 
+// Every idle connection is kept until the server closes it (as undici does): with Node's default
+// of 256 free sockets per host, a process running more clients than that reconnected on most POSTs.
+const agentOptions = { keepAlive: true, maxFreeSockets: Number.POSITIVE_INFINITY };
 const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+  'http:': new http.Agent(agentOptions),
+  'https:': new https.Agent(agentOptions),
 };
 
 /** Chunks of a response body, read the way the transports read `response.body.getReader()`. */
