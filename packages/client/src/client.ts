@@ -70,7 +70,7 @@ export function createClientFactory(
     const request = (message: Message) => connection.request(message);
     const attemptTimeout = options.attemptTimeout ?? 2500;
     const later = (fn: () => void) => void env.clock.setTimeout(fn, attemptTimeout);
-    const subscriptions = createSubscriptions({ connected, request, emit, later });
+    const subscriptions = createSubscriptions({ connected, request, emit, later, max: options.maxGapBuffer });
     const outbox = createOutbox({
       connected,
       closed: () => connection.state === 'closed',

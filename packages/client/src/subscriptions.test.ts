@@ -334,3 +334,113 @@ describe('renewal refusals', () => {
     });
   }
 });
+
+// Issue 14: client memory stays bounded. Positions go with the last subscription covering their
+// channel (seen from outside: a later subscribe resumes from nothing); the gap buffer is capped.
+describe('bounded memory', () => {
+  const m = (n: number, channel = '/feed') => ({
+    channel,
+    data: n,
+    ext: { push: { offset: n, epoch: 'e1' } },
+  });
+  const subscribes = (t: ReturnType<typeof setup>) =>
+    t.server.received.filter((x) => x.channel === '/meta/subscribe');
+
+  it('forgets a channel position with its last subscription: subscribing again resumes nothing', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    const a = t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    seq(t, '/feed', 1, 3);
+    await t.clock.advance(0);
+    a.unsubscribe();
+    await t.clock.advance(0);
+    seq(t, '/feed', 4, 5); // published while nobody here subscribes: not for this app
+    await t.clock.advance(0);
+    const b = t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    await b.ready;
+    seq(t, '/feed', 6, 6);
+    await t.clock.advance(0);
+    expect(subscribes(t).at(-1)!.ext).toBeUndefined();
+    expect(got).toEqual([1, 2, 3, 6]);
+  });
+
+  it('a wildcard leaving drops only the positions no other subscription covers', async () => {
+    const t = setup({ order: ['websocket'] });
+    const all = t.client.subscribe('/stocks/*', () => {});
+    t.client.subscribe('/stocks/a', () => {});
+    await t.clock.advance(0);
+    t.server.publish('/stocks/a', 'a1');
+    t.server.publish('/stocks/b', 'b1');
+    await t.clock.advance(0);
+    all.unsubscribe();
+    await t.clock.advance(0);
+    t.client.subscribe('/stocks/*', () => {});
+    await t.clock.advance(0);
+    // /stocks/a is still covered by its own subscription, /stocks/b was forgotten
+    expect(subscribes(t).at(-1)!.ext?.push?.resume).toEqual({ '/stocks/a': { offset: 1, epoch: 'e1' } });
+  });
+
+  it('a message still in flight after the last unsubscribe leaves no position behind', async () => {
+    const t = setup({ order: ['websocket'] });
+    t.client.subscribe('/feed', () => {}).unsubscribe();
+    await t.clock.advance(0);
+    const got: unknown[] = [];
+    t.factories.websocket.created.at(-1)!.events.message([m(7)]);
+    t.client.subscribe('/feed', (data) => got.push(data));
+    await t.clock.advance(0);
+    expect(subscribes(t).at(-1)!.ext).toBeUndefined();
+    expect(got).toEqual([]);
+  });
+
+  it('past maxGapBuffer it delivers what it holds, in order, and reports recovered: false', async () => {
+    const t = setup({ order: ['websocket'], client: { maxGapBuffer: 3 } });
+    // the server never answers the resume: the gap can only end at the cap
+    let held: ((batch: Message[]) => void) | undefined;
+    let resume: Message | undefined;
+    t.server.handle = ((original) => (batch, respond) => {
+      if (batch[0]!.ext?.push?.resume) {
+        resume = batch[0];
+        held = respond;
+        return;
+      }
+      original(batch, respond);
+    })(t.server.handle.bind(t.server));
+    const got: number[] = [];
+    const recovered: unknown[] = [];
+    t.client.on('recovered', (e) => recovered.push(e));
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    socket.events.message([m(1), m(5), m(3), m(4)]); // 2 lost: 5, 3, 4 held
+    expect(got).toEqual([1]);
+    expect(resume?.ext?.push?.resume).toEqual({ '/feed': { offset: 1, epoch: 'e1' } });
+    socket.events.message([m(6)]); // a 4th held message: over the cap
+    expect(got).toEqual([1, 3, 4, 5, 6]);
+    expect(recovered).toEqual([{ channel: '/feed', recovered: false }]);
+    socket.events.message([m(7)]);
+    // the late resume reply and its replay deliver nothing twice
+    held!([
+      { channel: '/meta/subscribe', id: resume!.id, successful: true, ext: { push: { recovered: true } } },
+    ]);
+    socket.events.message([m(2), m(3), m(7)]);
+    await t.clock.advance(5000);
+    expect(got).toEqual([1, 3, 4, 5, 6, 7]);
+  });
+
+  it('a handler that unsubscribes while a gap is being filled ends delivery cleanly', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    const sub = t.client.subscribe('/feed', (data) => {
+      got.push(data as number);
+      if (data === 3) sub.unsubscribe();
+    });
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    socket.events.message([m(1), m(3), m(4), m(2)]); // 2 fills the gap; 3 unsubscribes
+    await t.clock.advance(0);
+    expect(got).toEqual([1, 2, 3]);
+    expect(t.errors).toEqual([]);
+  });
+});

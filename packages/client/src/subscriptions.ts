@@ -21,8 +21,8 @@ interface Entry {
   pattern: string;
   handles: Set<Handle>;
   resume: boolean;
-  subscribed: boolean;
-  sending: boolean;
+  subscribed?: boolean;
+  sending?: boolean;
   /** Another send was asked for while one was in flight. */
   again?: boolean;
 }
@@ -34,6 +34,8 @@ interface Handle extends Subscription {
 
 export interface SubscriptionsDeps {
   connected(): boolean;
+  /** Messages held behind a gap, per channel (`maxGapBuffer`). @defaultValue 1000 */
+  max?: number;
   request(message: Message): Promise<Reply>;
   emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
   /** Runs `fn` after the resume deadline. */
@@ -48,15 +50,6 @@ export interface Subscriptions {
   renew(fresh: boolean): void;
 }
 
-/**
- * A refusal that says the session failed, not the subscription: 402 (unknown client), 503 (server
- * unavailable), or 429 with advice to handshake again (the session is being cut). The subscription
- * is kept and renewed; anything else (403, 405, 407, 400, a plain 429 limit) is final.
- */
-function sessionLevel(code: number | undefined, reply: Reply): boolean {
-  return code === 402 || code === 503 || (code === 429 && reply.advice?.reconnect === 'handshake');
-}
-
 export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const entries = new Map<string, Entry>();
   /** Last position delivered to the app, per concrete channel. */
@@ -64,18 +57,42 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   /** Messages held back behind a gap, per channel, until the resume fills it. */
   const gaps = new Map<string, Map<number, DataMessage>>();
 
+  /** Takes positions the client does not know yet. */
+  const seed = (from: Record<string, StreamPosition> = {}) => {
+    for (const c in from) positions.has(c) || positions.set(c, from[c]!);
+  };
+  /** The subscriptions covering a concrete channel. */
+  const covering = (channel: string) =>
+    [...entries.values()].filter((e) => channelMatches(e.pattern, channel));
+
+  /**
+   * The channels with a position that `pattern` covers. A plain channel is a lookup: renewing or
+   * ending many subscriptions must not scan every position.
+   */
+  const under = (pattern: string) =>
+    [...(isWildcard(pattern) ? positions.keys() : [pattern])].filter(
+      (c) => positions.has(c) && channelMatches(pattern, c),
+    );
+
+  /**
+   * Ends a subscription and forgets the positions (and held gaps) of the channels it covered that
+   * no other one covers: an app churning through channels all day must not keep one per channel.
+   */
+  function drop(pattern: string): void {
+    entries.delete(pattern);
+    for (const channel of under(pattern))
+      if (!covering(channel)[0]) {
+        positions.delete(channel);
+        gaps.delete(channel);
+      }
+  }
+
   /** Last positions of the channels `pattern` covers (itself, or those under a wildcard). */
   function seenUnder(pattern: string): Record<string, StreamPosition> | undefined {
-    if (!isWildcard(pattern)) {
-      // A plain channel is a lookup: renewing many subscriptions must not scan every position.
-      const position = positions.get(pattern);
-      return position && { [pattern]: position };
-    }
     let seen: Record<string, StreamPosition> | undefined;
-    for (const [channel, position] of positions) {
-      if (!channelMatches(pattern, channel)) continue;
+    for (const channel of under(pattern)) {
       seen ??= {};
-      seen[channel] = position;
+      seen[channel] = positions.get(channel)!;
     }
     return seen;
   }
@@ -96,16 +113,19 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       if (entries.get(pattern) !== entry) return;
       if (!reply.successful) {
         const code = reply.error ? parseBayeuxError(reply.error)?.code : undefined;
-        if (sessionLevel(code, reply)) {
-          // The session is failing, not the subscription: keep it (and its handles) and send it
-          // again, after the new handshake (renew) or, for a passing 503, after a pause.
+        // A refusal that says the session failed, not the subscription: 402 (unknown client), 503
+        // (server unavailable), or 429 with advice to handshake again (the session is being cut).
+        // Anything else (403, 405, 407, 400, a plain 429 limit) is final.
+        if (code === 402 || code === 503 || (code === 429 && reply.advice?.reconnect === 'handshake')) {
+          // Keep the subscription (and its handles) and send it again, after the new handshake
+          // (renew) or, for a passing 503, after a pause.
           entry.subscribed = false;
           if (code === 503 && reply.advice?.reconnect !== 'handshake')
             deps.later(() => entries.get(pattern) === entry && !entry.subscribed && void send(entry));
           return;
         }
         const error = new PushError('rejected', `${pattern} refused`, reply.error, reply.advice);
-        entries.delete(pattern);
+        drop(pattern);
         for (const handle of entry.handles) handle.settle(error);
         return deps.emit('error', error);
       }
@@ -113,8 +133,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       const push = reply.ext?.push;
       // Each channel's position when the subscription began: a message lost before the first one
       // arrives (a stream dying right after subscribing) is then a gap that a resume fills.
-      for (const [channel, start] of Object.entries(push?.positions ?? {}))
-        if (!positions.has(channel)) positions.set(channel, start);
+      seed(push?.positions);
       if (resume && push?.recovered !== undefined) {
         for (const channel in resume) {
           if (!push.recovered) {
@@ -140,11 +159,12 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   function dispatch(message: DataMessage): void {
     const { channel } = message;
     const push = message.ext?.push;
-    if (typeof push?.offset === 'number' && typeof push.epoch === 'string') {
+    const hit = covering(channel);
+    // No subscription covers it (one in flight past an unsubscribe): no position to keep either.
+    if (hit[0] && typeof push?.offset === 'number' && typeof push.epoch === 'string') {
       positions.set(channel, { offset: push.offset, epoch: push.epoch });
     }
-    for (const { pattern, handles } of entries.values()) {
-      if (!channelMatches(pattern, channel)) continue;
+    for (const { pattern, handles } of hit) {
       for (const handle of handles) {
         try {
           handle.handler(message.data, message);
@@ -168,20 +188,13 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   return {
     subscribe(channel, handler, options = {}) {
       if (!isValidChannel(channel)) throw new PushError('invalid-channel', `Invalid channel: ${channel}`);
-      let entry = entries.get(channel);
-      if (!entry) {
-        entry = {
-          pattern: channel,
-          handles: new Set(),
-          resume: options.resume !== false,
-          subscribed: false,
-          sending: false,
-        };
-        entries.set(channel, entry);
-      }
+      const owner =
+        entries.get(channel) ??
+        entries
+          .set(channel, { pattern: channel, handles: new Set(), resume: options.resume !== false })
+          .get(channel)!;
       // Positions to resume from (a shared connection's new leader passes the tabs' last ones).
-      for (const c in options.from) positions.has(c) || positions.set(c, options.from[c]!);
-      const owner = entry;
+      seed(options.from);
       let state: Subscription['state'] = 'pending';
       let resolve!: () => void;
       let reject!: (error: PushError) => void;
@@ -209,7 +222,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           state = 'unsubscribed';
           owner.handles.delete(handle);
           if (owner.handles.size > 0 || entries.get(channel) !== owner) return;
-          entries.delete(channel);
+          drop(channel);
           if (owner.subscribed && deps.connected()) {
             deps.request({ channel: '/meta/unsubscribe', subscription: channel } as Message).catch(() => {});
           }
@@ -228,10 +241,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       if (seen && typeof push?.offset === 'number' && seen.epoch === push.epoch) {
         if (push.offset <= seen.offset || gaps.get(channel)?.has(push.offset)) return; // duplicate
         // a gap (messages lost with a dead stream): hold back and resume from the last offset
-        const entry =
-          push.offset > seen.offset + 1
-            ? [...entries.values()].find((e) => e.resume && channelMatches(e.pattern, channel))
-            : undefined;
+        const entry = push.offset > seen.offset + 1 && covering(channel).find((e) => e.resume);
         if (entry) {
           let gap = gaps.get(channel);
           if (!gap) {
@@ -240,16 +250,20 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
             void send(entry);
           }
           gap.set(push.offset, message);
+          // Past the cap, stop waiting: what is held goes out in order and the loss is reported.
+          if (gap.size > (deps.max ?? 1000)) flushGap(channel, true);
           return;
         }
       }
       dispatch(message);
-      // the gap may be filled now: deliver what was held back, in order
+      // the gap may be filled now: deliver what was held back, in order (no position once a handler
+      // unsubscribed the last subscription covering it: NaN ends the loop)
       const gap = gaps.get(channel);
-      for (let next = gap?.get(positions.get(channel)!.offset + 1); next; ) {
+      const after = () => (positions.get(channel)?.offset ?? Number.NaN) + 1;
+      for (let next = gap?.get(after()); next; ) {
         gap!.delete(next.ext!.push!.offset!);
         dispatch(next);
-        next = gap!.get(positions.get(channel)!.offset + 1);
+        next = gap!.get(after());
       }
       if (gap?.size === 0) gaps.delete(channel);
     },

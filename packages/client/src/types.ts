@@ -160,6 +160,16 @@ export interface ClientOptions {
   attemptTimeout?: number;
   /** Extra wait beyond `advice.timeout` before a held `/meta/connect` is declared dead. @defaultValue 10000 ms */
   heartbeatGrace?: number;
+  /**
+   * Messages held back behind a gap, per channel, while a resume fetches what is missing. One more
+   * and the client stops waiting for that channel: it delivers what it holds, in offset order,
+   * emits `recovered` with `{ channel, recovered: false }` (the concrete channel: what was in the
+   * gap is lost to this client) and goes on from the newest message. Memory stays bounded whatever
+   * arrives. A resume reply that comes later replays nothing twice.
+   * @defaultValue 1000
+   * @example createClient({ url, maxGapBuffer: 5000 }); // fast streams, slow resumes
+   */
+  maxGapBuffer?: number;
   /** Backoff bounds: first delay and cap. @defaultValue `{ base: 500, max: 30000 }` */
   backoff?: { base?: number; max?: number };
   /** Delay after connecting on a non-preferred transport before better ones are re-probed; 0 disables. @defaultValue 30000 ms */
