@@ -1,32 +1,34 @@
-// The chaos run in the test command: a smaller seeded run than `npm run chaos`, same assertions.
-// Replay a failure with its printed seed: CHAOS_SEED=N npm test --workspace @push/e2e
-// (or npm run chaos -- --seed N).
+// The chaos runs. In the test command (`npm test --workspace @push/e2e`): smaller seeded runs, each
+// bounded under a minute: a mix of all four transports through every fault, the issue's scenario
+// (streaming clients, a buffering proxy that appears mid-stream and stays), and (with CHAOS_REDIS=1
+// or from `npm run chaos -- --broker redis`) the two-node Redis run. `npm run chaos` (cli.mjs) runs
+// one full-size run through this file instead (CHAOS_CLI=1), with the issue's defaults.
+// Replay a failure with its printed seed: CHAOS_SEED=N npm test --workspace @push/e2e, or the
+// printed `npm run chaos -- ...` line.
 import { randomInt } from 'node:crypto';
-import { expect, it } from 'vitest';
-import { runChaos } from './chaos.js';
+import { appendFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ALL_ORDERS, type ChaosOptions, type ChaosReport, runChaos, STREAMING_ORDERS } from './chaos.js';
+import type { BrokerKind } from './cluster.js';
 
-const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomInt(2 ** 31);
-// `npm run chaos -- --clients N --messages N` sets these; the test command runs the defaults.
-const clients = Number(process.env.CHAOS_CLIENTS ?? 40);
-const messages = Number(process.env.CHAOS_MESSAGES ?? 1500);
-const rate = 100;
+const env = process.env;
+const seed = env.CHAOS_SEED ? Number(env.CHAOS_SEED) : randomInt(2 ** 31);
 
-it(`${clients} clients on mixed transports, 3 channels at ${rate} msg/s through cuts, a buffering proxy, stalls and a server restart (seed ${seed})`, async () => {
-  const report = await runChaos({
-    seed,
-    clients,
-    channels: 3,
-    rate,
-    durationMs: (messages / rate) * 1000,
-    settleMs: 20_000,
-    log: (line) => console.log(line),
-  });
+async function run(name: string, options: Omit<ChaosOptions, 'seed' | 'log'>): Promise<ChaosReport> {
+  const report = await runChaos({ ...options, seed, log: (line) => console.log(line) });
   console.log(report.schedule.join('\n'));
-  console.log(JSON.stringify(report.transportsSeen));
   for (const problem of report.problems.slice(0, 20)) console.log(problem);
-  console.log(
-    `${report.line}\nreplay: npm run chaos -- --seed ${seed} --clients ${clients} --messages ${messages}`,
-  );
+  const replay =
+    `npm run chaos -- --seed ${seed} --clients ${options.clients} --messages ${options.messages} ` +
+    `--channels ${options.channels} --rate ${options.rate} --broker ${options.broker ?? 'memory'}` +
+    (name === 'issue' ? ' --profile issue' : '');
+  console.log(`${report.line}\nreplay: ${replay}`);
+  if (env.CHAOS_SUMMARY) appendFileSync(env.CHAOS_SUMMARY, `${report.line}\n`);
+  return report;
+}
+
+/** What every run must show: faults happened, clients switched, and nothing was lost or doubled. */
+function expectDelivered(report: ChaosReport): void {
   expect(report.faults).toBeGreaterThan(0);
   expect(report.switches).toBeGreaterThan(0);
   expect({ lost: report.lost, duplicated: report.duplicated, reordered: report.reordered }).toEqual({
@@ -35,5 +37,63 @@ it(`${clients} clients on mixed transports, 3 channels at ${rate} msg/s through 
     reordered: 0,
   });
   expect(report.unrecovered).toBe(0); // history holds the whole run
-  expect({ overflows: report.overflows, cut429: report.cut429 }).toEqual({ overflows: 0, cut429: 0 });
-});
+  expect({ overflows: report.overflows ?? 0, cut429: report.cut429 }).toEqual({ overflows: 0, cut429: 0 });
+}
+
+/** The issue's scenario: a buffering proxy appears mid-stream and stays; all step down. */
+function issueProfile(clients: number, messages: number, rate: number, broker: BrokerKind) {
+  return {
+    clients,
+    channels: 3,
+    rate,
+    messages,
+    settleMs: 20_000,
+    broker,
+    orders: STREAMING_ORDERS,
+    faults: ['buffer-stays' as const],
+  };
+}
+
+function expectSteppedDown(report: ChaosReport, clients: number): void {
+  expectDelivered(report);
+  expect(report.transportsSeen).toEqual({ 'long-polling': clients });
+  expect(report.switches).toBeGreaterThanOrEqual(clients);
+}
+
+if (env.CHAOS_CLI) {
+  // `npm run chaos`: one run of the asked size (defaults: the issue's full size).
+  const clients = Number(env.CHAOS_CLIENTS ?? 200);
+  const messages = Number(env.CHAOS_MESSAGES ?? 10_000);
+  const channels = Number(env.CHAOS_CHANNELS ?? 10);
+  const rate = Number(env.CHAOS_RATE ?? 100);
+  const broker = (env.CHAOS_BROKER ?? 'memory') as BrokerKind;
+  const issue = env.CHAOS_PROFILE === 'issue';
+  it(`chaos ${issue ? 'issue profile' : 'run'}: ${clients} clients, ${channels} channels, ${messages} messages at ${rate} msg/s, ${broker} broker (seed ${seed})`, async () => {
+    if (issue) {
+      const report = await run('issue', { ...issueProfile(clients, messages, rate, broker), channels });
+      expectSteppedDown(report, clients);
+    } else {
+      const settleMs = Number(env.CHAOS_SETTLE_MS ?? 60_000);
+      expectDelivered(await run('full', { clients, channels, rate, messages, settleMs, broker }));
+    }
+  }, 1_800_000);
+} else {
+  describe('chaos (test command size)', () => {
+    it(`40 clients on all four transports, 3 channels at 100 msg/s through cuts, a buffering proxy, stalls and a server restart (seed ${seed})`, async () => {
+      const report = await run('mixed', {
+        clients: 40,
+        channels: 3,
+        rate: 100,
+        messages: 1500,
+        settleMs: 20_000,
+        orders: ALL_ORDERS,
+      });
+      expectDelivered(report);
+    }, 90_000);
+
+    it(`the issue's scenario: 40 clients on SSE or the iframe, 3 channels at 100 msg/s, a buffering proxy appears mid-stream and stays; all step down to long-polling (seed ${seed})`, async () => {
+      const report = await run('issue', issueProfile(40, 1500, 100, 'memory'));
+      expectSteppedDown(report, 40);
+    }, 90_000);
+  });
+}

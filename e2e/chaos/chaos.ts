@@ -1,29 +1,38 @@
-// The chaos run (issue 14): many @push/client instances in Node, on mixed transports, read a
+// The chaos run (issue 14): many @push/client instances in Node, on mixed transports (WebSocket,
+// SSE, long-polling, and the forever-iframe through script-frame.ts's browser-like frame), read a
 // numbered stream on several channels through e2e's fault-injecting proxy while a seeded schedule
-// cuts connections, makes a buffering proxy appear and disappear, stalls responses, and restarts
-// the server once (history kept in a file broker, reloaded by the new server). Every client must
-// get every number of every channel once, in order; `recovered: false` is counted apart (it is
-// only right when history lacked the range, which the default settings here never do); a session
-// cut as slow (`429:queue`) is counted, and the run fails on any.
-import { rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// cuts connections, makes a buffering proxy appear (and go, or stay), stalls responses, and crashes
+// the server once: on the memory broker a restart with history kept in a file broker, on Redis one
+// of two nodes SIGKILLed (cluster.ts). Every client must get every number of every channel once,
+// in order; `recovered: false` is counted apart (it is only right when history lacked the range,
+// which the settings here never do); a session cut as slow (`429:queue`) is counted, and the run
+// fails on any.
 import {
   createClient,
   eventSource,
+  iframe,
   longPolling,
   type PushClient,
   type TransportFactory,
   websocket,
 } from '@push/client';
 import type { ConnectionType } from '@push/protocol';
-import { createPushServer, type PushServer } from '@push/server';
 import WebSocket from 'ws';
 // @ts-expect-error: plain JavaScript module shared with the browser suite (no types)
 import { createRng, startProxy } from '../lib/proxy.mjs';
-import { createFileBroker } from '../src/harness/file-broker.js';
+import { type BrokerKind, type Cluster, memoryCluster, redisCluster } from './cluster.js';
+import { scriptFrame } from './script-frame.js';
+
+/**
+ * Faults a schedule can hold: `cut` (the proxy kills connections at random), `buffer` (a
+ * buffering proxy appears, cutting the open streams, and goes), `buffer-stays` (it appears and
+ * stays to the end: the issue's step-down to long-polling), `stall` (responses start late),
+ * `restart` (the cluster's crash: see cluster.ts).
+ */
+/** The four transports of the client's default entry (JSONP callback-polling is the server's alone). */
+export type ChaosTransport = Exclude<ConnectionType, 'callback-polling'>;
+
+export type ChaosFault = 'cut' | 'buffer' | 'buffer-stays' | 'stall' | 'restart';
 
 export interface ChaosOptions {
   seed: number;
@@ -32,21 +41,25 @@ export interface ChaosOptions {
   channels: number;
   /** Messages per second, all channels together. */
   rate: number;
-  /** How long the stream is published, ms. */
-  durationMs: number;
+  /** Messages published in all (numbered 1.. per channel). */
+  messages: number;
   /** How long the clients get after the stream to catch up, ms. */
   settleMs: number;
-  /** Transport orders handed out to the clients in turn (default: a mix of all). */
-  orders?: ConnectionType[][];
-  /** Fault kinds in the schedule (default: cut, buffer, stall, restart in a seeded order). */
-  faults?: Array<'cut' | 'buffer' | 'stall' | 'restart'>;
+  /** `memory` (default): one server, restarted; `redis`: two nodes, one killed. */
+  broker?: BrokerKind;
+  /** Transport orders handed out to the clients in turn (default: a mix of all four). */
+  orders?: ChaosTransport[][];
+  /** Fault kinds in the schedule, in a seeded order (default: cut, buffer, stall, restart). */
+  faults?: ChaosFault[];
   log?: (line: string) => void;
 }
 
 export interface ChaosReport {
   seed: number;
+  broker: BrokerKind;
   clients: number;
   messages: number;
+  durationMs: number;
   faults: number;
   reconnects: number;
   switches: number;
@@ -54,98 +67,85 @@ export interface ChaosReport {
   duplicated: number;
   reordered: number;
   unrecovered: number;
-  overflows: number;
+  /** Clients not connected when the verdict was taken (their missing messages count as lost). */
+  disconnected: number;
+  /** Sessions the server cut as slow; undefined where the servers are other processes (Redis). */
+  overflows: number | undefined;
   /** Errors with Bayeux code 429 seen by clients (a session cut as slow). */
   cut429: number;
+  /** The transport each client ended on, counted. */
   transportsSeen: Partial<Record<ConnectionType, number>>;
   schedule: string[];
   /** Per failing client: what it missed or got twice (first few). */
   problems: string[];
+  /** The summary; ends `faults=N reconnects=N switches=N lost=N duplicated=N unrecovered=N`. */
   line: string;
 }
 
-const ORDERS: ConnectionType[][] = [
-  ['websocket', 'eventsource', 'long-polling'], // the default order: negotiates, falls back, upgrades
+/** All four transports: the default order (negotiates, falls back, upgrades) and narrower ones. */
+export const ALL_ORDERS: ChaosTransport[][] = [
+  ['websocket', 'eventsource', 'long-polling', 'iframe'],
   ['websocket', 'eventsource', 'long-polling'],
   ['eventsource', 'long-polling'],
   ['websocket', 'long-polling'],
+  ['iframe', 'long-polling'],
   ['long-polling'],
   ['eventsource'],
   ['websocket'],
+  ['iframe'],
 ];
 
-const factories: Record<string, () => TransportFactory> = {
+/** The issue's scenario: streaming clients (SSE or the iframe) that can step down to long-polling. */
+export const STREAMING_ORDERS: ChaosTransport[][] = [
+  ['eventsource', 'long-polling'],
+  ['iframe', 'long-polling'],
+];
+
+const factories: Record<ChaosTransport, () => TransportFactory> = {
   websocket: () => websocket(),
   eventsource: () => eventSource(),
   'long-polling': () => longPolling(),
+  // The client's real iframe transport; only the DOM frame is replaced (see script-frame.ts).
+  iframe: () => iframe(scriptFrame),
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Server {
-  http: http.Server;
-  push: PushServer;
-  sockets: Set<Socket>;
-}
-
-async function startServer(port: number, historyFile: string): Promise<Server> {
-  const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const push = createPushServer({
-    server,
-    path: '/push',
-    broker: createFileBroker(historyFile, 20_000),
-    timeout: 2000,
-    heartbeatInterval: 500,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return { http: server, push, sockets };
-}
-
-async function stopServer(s: Server): Promise<void> {
-  for (const socket of s.sockets) socket.destroy(); // a crash: no goodbye to anyone
-  await s.push.close();
-  s.http.closeAllConnections();
-  await new Promise((resolve) => s.http.close(resolve));
-}
-
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const log = o.log ?? (() => {});
+  const broker = o.broker ?? 'memory';
   const rng = createRng(o.seed) as () => number;
-  const historyFile = join(tmpdir(), `push-chaos-${process.pid}-${Date.now()}.jsonl`);
-  let server = await startServer(0, historyFile);
-  const port = (server.http.address() as AddressInfo).port;
-  let overflows = 0;
-  const proxy = await startProxy({ mode: 'pass', target: () => ({ host: '127.0.0.1', port }), seed: o.seed });
+  const cluster: Cluster = broker === 'redis' ? await redisCluster() : await memoryCluster();
+  const proxy = await startProxy({ mode: 'pass', target: () => cluster.target(), seed: o.seed });
   const channels = Array.from({ length: o.channels }, (_, i) => `/chaos/c${i}`);
   const published = new Map<string, number>(channels.map((c) => [c, 0]));
+  const durationMs = (o.messages / o.rate) * 1000;
 
   // ---- clients ----
   interface Watched {
     client: PushClient;
-    order: ConnectionType[];
+    order: ChaosTransport[];
     got: Map<string, number[]>;
     unrecovered: Set<string>;
     reconnects: number;
     switches: number;
     cut429: number;
+    /** The transport it was last connected on: a switch is a connection on another one. */
+    last: ConnectionType | undefined;
+    /** The first few errors it saw (code and message), for the problem report. */
+    errors: string[];
   }
   const watched: Watched[] = [];
+  const orders = o.orders ?? ALL_ORDERS;
   for (let i = 0; i < o.clients; i++) {
-    const orders = o.orders ?? ORDERS;
     const order = orders[i % orders.length]!;
     const client = createClient({
       url: `${proxy.url}/push`,
-      transports: order.map((t) => factories[t]!()),
+      transports: order.map((t) => factories[t]()),
       WebSocket: WebSocket as never,
       storage: null,
+      // Short deadlines so a dead or buffered path is left within the run, and a dead connection is
+      // noticed before its server queue (100 msg/s) reaches the default maxQueue.
       attemptTimeout: 1500,
       heartbeatGrace: 1500,
       backoff: { base: 50, max: 500 },
@@ -160,14 +160,28 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       reconnects: 0,
       switches: 0,
       cut429: 0,
+      last: undefined,
+      errors: [],
     };
     client.on('state', (state) => state === 'reconnecting' && w.reconnects++);
-    client.on(
-      'transport',
-      (change) => change.previous && change.previous !== change.transport && w.switches++,
-    );
-    client.on('recovered', ({ channel, recovered }) => recovered || w.unrecovered.add(channel));
-    client.on('error', (error) => error.bayeuxCode === 429 && w.cut429++);
+    // Counted from what the client connected on, whether it switched in place (fallback, upgrade)
+    // or across a reconnect (a new negotiation that settled on another transport).
+    client.on('transport', ({ transport }) => {
+      if (w.last && transport !== w.last) w.switches++;
+      w.last = transport;
+    });
+    // The event names what was renewed: a channel, or a wildcard pattern for all its channels.
+    client.on('recovered', ({ channel, recovered }) => {
+      if (recovered) return;
+      const prefix = channel.replace(/\*+$/, '');
+      for (const c of channels)
+        if (c === channel || (prefix !== channel && c.startsWith(prefix))) w.unrecovered.add(c);
+    });
+    client.on('error', (error) => {
+      if (error.bayeuxCode === 429) w.cut429++;
+      if (w.errors.length < 4)
+        w.errors.push(`${error.code}${error.bayeuxCode ? `/${error.bayeuxCode}` : ''}: ${error.message}`);
+    });
     const record = (data: unknown, message: { channel: string }) =>
       w.got.get(message.channel)?.push((data as { seq: number }).seq);
     // Half subscribe with one wildcard, half with one subscription per channel.
@@ -175,84 +189,78 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     else for (const channel of channels) client.subscribe(channel, record);
     watched.push(w);
   }
-  const deadline = Date.now() + 15_000;
+  const connectMs = 15_000 + 100 * o.clients;
+  const deadline = Date.now() + connectMs;
   while (watched.some((w) => w.client.state !== 'connected')) {
-    if (Date.now() > deadline) throw new Error('chaos: not every client connected within 15 s');
+    if (Date.now() > deadline) {
+      await Promise.all(watched.map((w) => w.client.close().catch(() => {})));
+      await proxy.close();
+      await cluster.close();
+      throw new Error(`chaos seed=${o.seed}: not every client connected within ${connectMs} ms`);
+    }
     await sleep(50);
   }
   await sleep(300); // subscriptions acknowledged
 
   // ---- the fault schedule, drawn from the seed ----
-  const schedule: Array<{ at: number; what: string; run: () => Promise<void> | void }> = [];
-  const slot = o.durationMs / 5;
-  const kinds: string[] = [...(o.faults ?? ['cut', 'buffer', 'stall', 'restart'])];
+  const schedule: Array<{ at: number; what: string; fault: boolean; run: () => unknown }> = [];
+  const kinds: ChaosFault[] = [...(o.faults ?? ['cut', 'buffer', 'stall', 'restart'])];
+  const slot = durationMs / Math.max(5, kinds.length + 1);
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
   }
-  let faults = 0;
   kinds.forEach((kind, k) => {
     const at = Math.round(slot * (k + 0.5) + rng() * slot * 0.4);
     const span = Math.round(slot * 0.6);
+    const add = (offset: number, what: string, fault: boolean, run: () => unknown) =>
+      schedule.push({ at: at + offset, what, fault, run });
     if (kind === 'cut') {
-      schedule.push({
-        at,
-        what: `cut ${span}ms`,
-        run: () => {
-          proxy.setCutting(true, { seed: o.seed + 17 });
-          proxy.setMode('cut');
-        },
+      add(0, `cut ${span}ms`, true, () => {
+        proxy.setCutting(true, { seed: o.seed + 17 });
+        proxy.setMode('cut');
       });
-      schedule.push({ at: at + span, what: 'cut off', run: () => proxy.setMode('pass') });
-    } else if (kind === 'buffer') {
-      schedule.push({
-        at,
-        what: `buffering proxy ${span}ms`,
-        run: () => proxy.setMode('buffer', { cutExisting: true }),
-      });
-      schedule.push({ at: at + span, what: 'buffering proxy gone', run: () => proxy.setMode('pass') });
+      add(span, 'cut off', false, () => proxy.setMode('pass'));
+    } else if (kind === 'buffer' || kind === 'buffer-stays') {
+      const stays = kind === 'buffer-stays';
+      add(0, stays ? 'buffering proxy (stays)' : `buffering proxy ${span}ms`, true, () =>
+        proxy.setMode('buffer', { cutExisting: true }),
+      );
+      if (!stays) add(span, 'buffering proxy gone', false, () => proxy.setMode('pass'));
     } else if (kind === 'stall') {
-      schedule.push({ at, what: `stalls ${span}ms`, run: () => proxy.setStall(1200) });
-      schedule.push({ at: at + span, what: 'stalls off', run: () => proxy.setStall(0) });
+      add(0, `stalls ${span}ms`, true, () => proxy.setStall(1200));
+      add(span, 'stalls off', false, () => proxy.setStall(0));
     } else {
-      schedule.push({
-        at,
-        what: 'server restart',
-        run: async () => {
-          overflows += server.push.metrics().queueOverflows;
-          await stopServer(server);
-          faults++;
-          await sleep(300 + rng() * 500);
-          server = await startServer(port, historyFile);
-        },
-      });
+      add(0, broker === 'redis' ? 'node crash' : 'server restart', true, () =>
+        cluster.crash(rng).then((what) => log(`chaos ${what}`)),
+      );
     }
   });
   schedule.sort((a, b) => a.at - b.at);
 
   // ---- the stream ----
   const start = Date.now();
-  const total = Math.round((o.rate * o.durationMs) / 1000);
   let next = 0;
-  let restarting: Promise<void> | undefined;
+  let crashing: Promise<unknown> | undefined;
+  let faults = 0;
   let sent = 0;
-  while (sent < total) {
+  while (sent < o.messages) {
     const now = Date.now() - start;
     while (next < schedule.length && schedule[next]!.at <= now) {
       const step = schedule[next++]!;
       log(`chaos t=${now}ms ${step.what}`);
-      if (step.what !== 'cut off' && !step.what.endsWith('off') && !step.what.endsWith('gone')) faults++;
+      if (step.fault) faults++;
       const done = step.run();
-      if (done) restarting = done.finally(() => (restarting = undefined));
+      if (done instanceof Promise) crashing = done.finally(() => (crashing = undefined));
     }
-    if (restarting) {
-      await restarting;
+    if (crashing && broker === 'memory') {
+      await crashing; // nothing to publish to while the only server is down
       continue;
     }
     const channel = channels[sent % channels.length]!;
     const seq = published.get(channel)! + 1;
     try {
-      await server.push.publish(channel, { seq });
+      await cluster.publish(channel, { seq });
       published.set(channel, seq);
       sent++;
     } catch {
@@ -263,18 +271,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
   }
-  proxy.setMode('pass');
-  proxy.setStall(0);
+  await crashing;
   faults += proxy.stats.cuts;
 
-  // ---- let everyone catch up ----
+  // ---- let everyone catch up (a buffering proxy that stays, stays) ----
+  const lasting = kinds.includes('buffer-stays');
+  if (!lasting) proxy.setMode('pass');
+  proxy.setStall(0);
   const complete = (w: Watched) =>
     channels.every((c) => w.unrecovered.has(c) || w.got.get(c)!.length >= published.get(c)!);
   const until = Date.now() + o.settleMs;
   while (Date.now() < until && !watched.every(complete)) await sleep(100);
 
   // ---- verdict ----
-  overflows += server.push.metrics().queueOverflows;
+  const overflows = cluster.overflows();
   let lost = 0;
   let duplicated = 0;
   let reordered = 0;
@@ -287,6 +297,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const channel of channels) {
       if (w.unrecovered.has(channel)) {
         unrecovered++;
+        problems.push(
+          `client ${i} [${w.order.join(',')}] ${channel}: recovered:false; errors ${JSON.stringify(w.errors)}`,
+        );
         continue;
       }
       const seqs = w.got.get(channel)!;
@@ -307,27 +320,35 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         problems.push(
           `client ${i} [${w.order.join(',')}] now ${t ?? w.client.state} ${channel}: ` +
             `${missing.length} missing ${JSON.stringify(missing.slice(0, 8))}, ${dups} duplicated, ` +
-            `${outOfOrder} out of order`,
+            `${outOfOrder} out of order; errors ${JSON.stringify(w.errors)}`,
         );
     }
   });
+  const disconnected = watched.filter((w) => w.client.state !== 'connected').length;
   const reconnects = watched.reduce((n, w) => n + w.reconnects, 0);
   const switches = watched.reduce((n, w) => n + w.switches, 0);
   const cut429 = watched.reduce((n, w) => n + w.cut429, 0);
+  const elapsed = Date.now() - start;
 
   await Promise.all(watched.map((w) => w.client.close().catch(() => {})));
-  await stopServer(server);
   await proxy.close();
-  rmSync(historyFile, { force: true });
+  await cluster.close();
 
+  const ended = Object.entries(transportsSeen)
+    .map(([t, n]) => `${t}:${n}`)
+    .join(',');
   const line =
-    `chaos seed=${o.seed} clients=${o.clients} messages=${total} faults=${faults} ` +
-    `reconnects=${reconnects} switches=${switches} lost=${lost} duplicated=${duplicated} ` +
-    `reordered=${reordered} unrecovered=${unrecovered} overflows=${overflows} cut429=${cut429}`;
+    `chaos seed=${o.seed} broker=${broker} clients=${o.clients} channels=${o.channels} ` +
+    `messages=${o.messages} rate=${o.rate} ended-on=${ended} reordered=${reordered} ` +
+    `overflows=${overflows ?? 'n/a'} cut429=${cut429} disconnected=${disconnected} seconds=${Math.round(elapsed / 1000)} ` +
+    `faults=${faults} reconnects=${reconnects} switches=${switches} lost=${lost} ` +
+    `duplicated=${duplicated} unrecovered=${unrecovered}`;
   return {
     seed: o.seed,
+    broker,
     clients: o.clients,
-    messages: total,
+    messages: o.messages,
+    durationMs: elapsed,
     faults,
     reconnects,
     switches,
@@ -335,6 +356,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     duplicated,
     reordered,
     unrecovered,
+    disconnected,
     overflows,
     cut429,
     transportsSeen,
