@@ -35,6 +35,9 @@ export interface RedisSessionsOptions {
 /** Records refreshed per script call. */
 const REFRESH_CHUNK = 500;
 
+/** Relay entries handled between two trims of the Stream. */
+const TRIM_EVERY = 100;
+
 /**
  * How long a relay Stream outlives its last write: long after any relayed request gave up (5 s),
  * so only the Stream of a node that died without cleaning up ever expires.
@@ -143,6 +146,7 @@ export class RedisSessions implements SessionStore {
     if (this.reading) return;
     this.reading = true;
     let failing = false;
+    let unTrimmed = 0;
     while (!this.stopped) {
       let entries: StreamEntry[];
       try {
@@ -164,7 +168,12 @@ export class RedisSessions implements SessionStore {
         const payload = fields[1];
         if (payload !== undefined) this.receive(payload);
       }
-      if (entries.length > 0) this.trim(this.lastId);
+      // Trimmed in steps (or when idle), not after every read: one command less per relayed hop.
+      unTrimmed += entries.length;
+      if (unTrimmed >= TRIM_EVERY || (entries.length === 0 && unTrimmed > 0)) {
+        unTrimmed = 0;
+        this.trim(this.lastId);
+      }
     }
     this.reading = false;
   }

@@ -9,14 +9,15 @@
  *   comes back and is written to the waiting HTTP response;
  * - a stream GET (SSE, forever-iframe) is opened where it landed and attached to the session on
  *   the owner as a {@link RemoteConnection}: what the owner writes to it is forwarded and framed
- *   by the node holding the socket.
+ *   by the node holding the socket;
+ * - a WebSocket is both: its batches are relayed like POSTs (answered on the socket) and its
+ *   `/meta/connect` attaches it to the session on the owner like a stream.
  *
  * The session's queue, subscriptions, ack state and presence never move, so every message is
  * delivered once and in order whichever node the client's requests reach. When the owner is gone
  * the store answers "unknown" and the client gets `402::Unknown client` (it handshakes again and
  * resumes from history).
  */
-import type { ServerResponse } from 'node:http';
 import { bayeuxErrors, type ConnectionType, type Message } from '@push/protocol';
 import { failure } from './bayeux/context.js';
 import type { SessionStore } from './broker/types.js';
@@ -46,11 +47,25 @@ type Packet =
  */
 const RELAY_WAIT_MS = 5_000;
 
+/**
+ * What a relayed request is answered on, or what holds a relayed stream: an HTTP response, or a
+ * WebSocket seen the same way. `close` is the client going away.
+ */
+export interface RelayPeer {
+  /** True once the answer was written in full (then `close` is not the client going away). */
+  readonly writableEnded: boolean;
+  readonly destroyed: boolean;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
 /** A stream socket held on this node for a session that lives on another. */
 interface LocalStream {
   connection: Connection;
   /** Ends the stream with a failed `/meta/connect` carrying `error`. */
   fail(error: string): void;
+  /** Stops watching the socket (the owner closed this stream). */
+  release(): void;
 }
 
 /**
@@ -157,14 +172,21 @@ export class Relay {
     owner: string,
     transport: ConnectionType,
     messages: Message[],
-    res: ServerResponse,
+    res: RelayPeer,
     answer: HttpAnswer,
   ): void {
     const id = this.nextId();
     const { clock } = this.engine.options;
     let timer: TimerHandle | undefined;
+    const onClose = () => {
+      if (res.writableEnded || !this.waiting.delete(id)) return;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      this.send(owner, { t: 'cancel', id });
+    };
     const finish = (replies: Message[], deliveries: Delivery[]) => {
       if (!this.waiting.delete(id)) return;
+      // A WebSocket carries many requests: each stops watching it once answered.
+      res.off('close', onClose);
       if (timer !== undefined) clock.clearTimeout(timer);
       if (!res.writableEnded) answer(replies, deliveries);
     };
@@ -187,11 +209,7 @@ export class Relay {
     };
     this.waiting.set(id, { finish, held, abort: unavailable });
     timer = clock.setTimeout(unavailable, RELAY_WAIT_MS);
-    res.on('close', () => {
-      if (res.writableEnded || !this.waiting.delete(id)) return;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      this.send(owner, { t: 'cancel', id });
-    });
+    res.on('close', onClose);
     this.store
       .send(owner, JSON.stringify({ t: 'batch', id, from: this.store.nodeId, transport, messages }))
       .catch(unavailable);
@@ -206,19 +224,22 @@ export class Relay {
     clientId: string,
     type: ConnectionType,
     connection: Connection,
-    res: ServerResponse,
+    res: RelayPeer,
     fail: (error: string) => void,
   ): void {
     if (res.destroyed) return;
     const id = this.nextId();
-    this.streams.set(id, { connection, fail });
-    res.on('close', () => {
+    const onClose = () => {
       if (this.streams.delete(id)) this.send(owner, { t: 'detach', id });
-    });
+    };
+    this.streams.set(id, { connection, fail, release: () => res.off('close', onClose) });
+    res.on('close', onClose);
     this.store
       .send(owner, JSON.stringify({ t: 'attach', id, from: this.store.nodeId, clientId, type }))
       .catch(() => {
-        if (this.streams.delete(id)) fail(bayeuxErrors.unavailable());
+        if (!this.streams.delete(id)) return;
+        res.off('close', onClose);
+        fail(bayeuxErrors.unavailable());
       });
   }
 
@@ -284,6 +305,7 @@ export class Relay {
       case 'close': {
         const stream = this.streams.get(packet.id);
         this.streams.delete(packet.id);
+        stream?.release();
         if (stream && packet.error) stream.fail(packet.error);
         else stream?.connection.close();
         break;

@@ -3,7 +3,7 @@
  * (round-robin), and the client still gets every message exactly once, in order.
  */
 import { rmSync } from 'node:fs';
-import { LongPollClient, postBatch, type Wire } from '@push/test-kit/bayeux-client';
+import { eventually, LongPollClient, postBatch, type Wire, WsClient } from '@push/test-kit/bayeux-client';
 import { deleteKeys, REDIS_URL, sleep, uniquePrefix } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -206,6 +206,36 @@ describe('no sticky sessions: HTTP requests of one client spread over the nodes'
     const data = events.filter((m) => m.channel === '/sse');
     expect(data.map((m) => m.data)).toEqual(Array.from({ length: total }, (_, i) => i));
     expect(events.filter((m) => m.successful === false)).toEqual([]);
+  });
+
+  it('a WebSocket opened on one node serves a session of another: its batches are relayed, every message written to it once, in order', async () => {
+    const prefix = freshPrefix();
+    const [a, b] = await Promise.all([node(prefix), node(prefix)]);
+    // Handshake over HTTP on A (as a client that upgrades later), then the socket lands on B.
+    const [handshake] = await postBatch(a.base, [
+      { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling', 'websocket'] },
+    ]);
+    const ws = await WsClient.open(b.base.replace(/^http/, 'ws'));
+    ws.clientId = handshake!.clientId!;
+    ws.connect(); // relayed to A, where it attaches the socket to the session and is held
+    expect((await ws.subscribe('/ws')).successful).toBe(true);
+    const total = 100;
+    for (let i = 0; i < total; i++) {
+      await publishHttp(i % 2 ? a.base : b.base, '/ws', i);
+      // Each answered connect is followed by the next one, as a client does.
+      if (ws.received.filter((m) => m.channel === '/meta/connect').length > i % 7) ws.connect();
+    }
+    // The client's own publish over the socket: relayed to A, answered on the socket, delivered.
+    expect((await ws.publish('/ws', 'mine')).successful).toBe(true);
+    await eventually(() => ws.data('/ws').length >= total + 1, 5_000);
+    await sleep(100); // a duplicate would have arrived by now
+    expect(ws.data('/ws')).toEqual([...Array.from({ length: total }, (_, i) => i), 'mine']);
+    const offsetsOnWs = ws.received
+      .filter((m) => m.channel === '/ws' && !('successful' in m))
+      .map((m) => (m as Wire).ext?.push?.offset);
+    expect(offsetsOnWs).toEqual(Array.from({ length: total + 1 }, (_, i) => i + 1));
+    expect(ws.received.filter((m) => 'successful' in m && m.successful === false)).toEqual([]);
+    await ws.close();
   });
 
   it('answers 402 for a session whose node died, and for a clientId no node knows', async () => {

@@ -1,7 +1,9 @@
 /**
  * `websocket` on the `ws` library: `{path}` upgraded, one JSON array of messages per frame.
  * The handshake may come over the socket (CometD) or over HTTP first (Faye); the socket is bound
- * to its session by the first `/meta/connect` with `connectionType: "websocket"`.
+ * to its session by the first `/meta/connect` with `connectionType: "websocket"`. A socket whose
+ * session lives on another node (shared sessions, see relay.ts) has its batches relayed there and
+ * is attached to that session as a remote stream.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,6 +19,7 @@ import type { Engine } from '../engine.js';
 import { endSocketWithJson } from '../http/body.js';
 import { originRefusal } from '../http/origin.js';
 import type { RequestInfo } from '../options.js';
+import type { Relay, RelayPeer } from '../relay.js';
 import type { ConnectResponder, Session } from '../session.js';
 import type { Connection } from './connection.js';
 
@@ -57,6 +60,9 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
   paused = false;
   /** Closes the socket if it has no session by then (`limits.handshakeTimeout`). */
   handshakeDeadline: Deadline | undefined;
+  /** The clientId whose session on another node this socket is attached to (shared sessions). */
+  remoteClientId: string | undefined;
+  private relayPeer: RelayPeer | undefined;
   private drainTimer: TimerHandle | undefined;
   private unblockWaiters: Array<() => void> | undefined;
   private blockedSince = 0;
@@ -101,6 +107,21 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
     this.unblockWaiters = undefined;
     for (const waiter of waiters) waiter();
   };
+
+  /** The socket as the relay sees a request: made only for a socket whose session is elsewhere. */
+  get peer(): RelayPeer {
+    const ws = this.ws;
+    this.relayPeer ??= {
+      // A socket is never "answered in full": its close is always the client going away.
+      writableEnded: false,
+      get destroyed() {
+        return ws.readyState !== WebSocket.OPEN;
+      },
+      on: (event, listener) => ws.on(event, listener),
+      off: (event, listener) => ws.off(event, listener),
+    };
+    return this.relayPeer;
+  }
 
   /** The handshake deadline: a socket that never got a session is closed (it holds a slot). */
   onDeadline(): void {
@@ -303,6 +324,12 @@ export class WebSocketTransport {
       connection.sendError(messages.bayeux);
       return;
     }
+    const relay = engine.relay;
+    const owner = relay && !connection.session ? await relay.ownerOfBatch(messages) : undefined;
+    if (relay && owner !== undefined) {
+      this.relayBatch(relay, owner, connection, messages);
+      return;
+    }
     const result = await processBatch(
       { engine, transport: this.type, request: connection.request, source: connection.source },
       messages,
@@ -323,6 +350,38 @@ export class WebSocketTransport {
       // once leaves it set, which only makes a later dropHeld a no-op.
       connection.holding = true;
     }
+  }
+
+  /**
+   * A batch for a session on another node: relayed there and answered on this socket. Its
+   * `/meta/connect` attaches the socket to that session first (the relay keeps the order), so
+   * what the session delivers is written here, exactly as for a local session.
+   */
+  private relayBatch(
+    relay: Relay,
+    owner: string,
+    connection: WebSocketConnection,
+    messages: Message[],
+  ): void {
+    // The socket serves a session now, on another node: the handshake deadline does not apply.
+    if (connection.handshakeDeadline) this.engine.deadlines.cancel(connection.handshakeDeadline);
+    connection.handshakeDeadline = undefined;
+    const clientId = messages.find(
+      (message) =>
+        message.channel === '/meta/connect' &&
+        'connectionType' in message &&
+        message.connectionType === this.type,
+    )?.clientId;
+    if (typeof clientId === 'string' && connection.remoteClientId !== clientId) {
+      connection.remoteClientId = clientId;
+      relay.attachRemote(owner, clientId, this.type, connection, connection.peer, () => {
+        // The owner no longer has the session: the relayed connect is answered 402 by it.
+        if (connection.remoteClientId === clientId) connection.remoteClientId = undefined;
+      });
+    }
+    relay.forwardBatch(owner, this.type, messages, connection.peer, (replies, deliveries) =>
+      connection.writeBatch(replies, deliveries),
+    );
   }
 
   close(): void {
