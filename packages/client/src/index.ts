@@ -27,7 +27,12 @@ export { isRetriable, PushError, type PushErrorCode } from './errors.js';
 export { createHoldPolicy, type HoldPolicy } from './hold.js';
 export { pageSignal } from './lifecycle.js';
 export { memoKey, type TransportMemory, transportMemory } from './memory.js';
-export { createPresence, createPresences, type PresenceHandle, type Presences } from './presence.js';
+export {
+  createPresences,
+  type PresenceDeps,
+  type Presences,
+  presenceHandles,
+} from './presence.js';
 export { eventSource } from './transports/eventsource.js';
 export { domFrame, type FrameOpener, fetchFrame, iframe } from './transports/iframe.js';
 export { longPolling } from './transports/long-polling.js';

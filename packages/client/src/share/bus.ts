@@ -1,9 +1,9 @@
 /**
- * The bus: one BroadcastChannel per sharing key, plus delivery to the listeners of this same tab
- * (a BroadcastChannel never delivers to its sender, and the leader tab is also a tab). Local
- * deliveries are structured clones, in a microtask, so both paths behave alike.
+ * The bus the tabs and the holder of the connection talk over. Two kinds, one implementation
+ * (`endpointBus`): one BroadcastChannel per sharing key between tabs (`createBus`), or the
+ * MessagePort of a SharedWorker holder (`createPortBus`).
  */
-import type { BroadcastChannelCtor, ShareMessage } from './types.js';
+import type { BroadcastChannelCtor, MessagePortLike, ShareMessage } from './types.js';
 
 export interface Bus {
   post(message: ShareMessage): void;
@@ -11,20 +11,27 @@ export interface Bus {
   close(): void;
 }
 
-export function createBus(Channel: BroadcastChannelCtor, name: string): Bus {
-  const channel = new Channel(name);
+/** A bus over one endpoint, plus `deliver`: hands a message to this side's own listeners. */
+export interface EndpointBus extends Bus {
+  /** Posts anything cloneable (the worker's `init` too). */
+  post(message: unknown): void;
+  deliver(message: ShareMessage): void;
+}
+
+/**
+ * The bus over a BroadcastChannel or a MessagePort: what is posted goes out, what arrives goes to
+ * the listeners; closing stops both and closes the endpoint.
+ * @example const bus = endpointBus(worker.port);
+ */
+export function endpointBus(end: MessagePortLike): EndpointBus {
   const listeners = new Set<(message: ShareMessage) => void>();
-  const deliver = (message: ShareMessage) => {
-    for (const fn of [...listeners]) fn(message);
-  };
   let closed = false;
-  channel.onmessage = (event) => deliver(event.data as ShareMessage);
-  return {
+  const bus: EndpointBus = {
     post(message) {
-      if (closed) return;
-      channel.postMessage(message);
-      const copy = structuredClone(message);
-      queueMicrotask(() => closed || deliver(copy));
+      if (!closed) end.postMessage(message);
+    },
+    deliver(message) {
+      if (!closed) for (const fn of [...listeners]) fn(message);
     },
     listen(fn) {
       listeners.add(fn);
@@ -33,8 +40,29 @@ export function createBus(Channel: BroadcastChannelCtor, name: string): Bus {
     close() {
       closed = true;
       listeners.clear();
-      channel.onmessage = null;
-      channel.close();
+      end.onmessage = null;
+      end.close();
+    },
+  };
+  end.onmessage = (event) => bus.deliver(event.data as ShareMessage);
+  end.start?.();
+  return bus;
+}
+
+/**
+ * The bus between tabs: one BroadcastChannel per sharing key, plus delivery to the listeners of
+ * this same tab (a BroadcastChannel never delivers to its sender, and the leader tab is also a
+ * tab). Local deliveries are structured clones, in a microtask, so both paths behave alike.
+ * @example const bus = createBus(BroadcastChannel, 'push-share https://example.com/push');
+ */
+export function createBus(Channel: BroadcastChannelCtor, name: string): Bus {
+  const bus = endpointBus(new Channel(name));
+  return {
+    ...bus,
+    post(message) {
+      bus.post(message);
+      const copy = structuredClone(message);
+      queueMicrotask(() => bus.deliver(copy));
     },
   };
 }

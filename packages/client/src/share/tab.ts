@@ -7,21 +7,13 @@
  * is rejected with `connection-lost` (never resent, as with one connection); one not sent yet
  * goes to the next leader.
  */
-import {
-  isValidChannel,
-  type PresenceEvent,
-  type PresenceMember,
-  parseChannel,
-  presenceChannel,
-  type StreamPosition,
-} from '@push/protocol';
-import mitt from 'mitt';
+import { isValidChannel, type PresenceMember, parseChannel, type StreamPosition } from '@push/protocol';
+import { createEmitter } from '../emitter.js';
 import { PushError } from '../errors.js';
+import { presenceHandles } from '../presence.js';
 import type {
-  ClientEvents,
   ConnectionState,
   MessageHandler,
-  Presence,
   PushClient,
   StateReason,
   Subscription,
@@ -56,14 +48,13 @@ interface LocalSub {
   pattern: string;
   resume: boolean;
   handler: MessageHandler;
-  settle(error?: PushError): void;
+  settle(error?: Error): void;
 }
 
 type Request = Extract<ToHub, { t: 'pub' } | { t: 'pres' }>;
 type RequestBody =
   | Omit<Extract<Request, { t: 'pub' }>, 'id' | 'to' | 'tab'>
   | Omit<Extract<Request, { t: 'pres' }>, 'id' | 'to' | 'tab'>;
-type Listener = (...args: never[]) => void;
 
 export function createTabClient(o: TabClientOptions): TabClient {
   const { tab, bus } = o;
@@ -82,12 +73,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
     { to?: string; message: Request; resolve(members?: PresenceMember[]): void; reject(e: Error): void }
   >();
   const entered = new Map<string, unknown>();
-  const presences = new Map<string, Presence>();
-  const listeners = new Map<keyof ClientEvents, Set<Listener>>();
-
-  function emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]) {
-    for (const fn of [...(listeners.get(event) ?? [])]) (fn as (...a: unknown[]) => void)(...args);
-  }
+  const [emit, on, off] = createEmitter();
   function setState(next: ConnectionState, reason: StateReason) {
     if (next === 'connecting' && connectedOnce) next = 'reconnecting';
     if (next === state || state === 'closed') return;
@@ -211,7 +197,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
       case 'data':
         return deliver(m.pattern, m);
       case 'subbed':
-        if (m.tab === tab) subs.get(m.id)?.settle(m.error && (errorFromWire(m.error) as PushError));
+        if (m.tab === tab) subs.get(m.id)?.settle(m.error && errorFromWire(m.error));
         return;
       case 'ack': {
         const p = m.tab === tab ? pending.get(m.id) : undefined;
@@ -235,7 +221,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
     const id = ++ids;
     let subState: Subscription['state'] = 'pending';
     let resolve!: () => void;
-    let reject!: (e: PushError) => void;
+    let reject!: (e: Error) => void;
     const ready = new Promise<void>((res, rej) => {
       resolve = res;
       reject = rej;
@@ -271,50 +257,11 @@ export function createTabClient(o: TabClientOptions): TabClient {
     };
   }
 
-  function presence(channel: string): Presence {
-    const existing = presences.get(channel);
-    if (existing) return existing;
-    const events = mitt<{ join: PresenceMember; leave: PresenceMember }>();
-    let sub: Subscription | undefined;
-    const listen = () => {
-      sub ??= subscribe(presenceChannel(channel), (data) => {
-        const event = data as PresenceEvent;
-        if (event?.type === 'join' || event?.type === 'leave') events.emit(event.type, event.member);
-      });
-      return sub.ready;
-    };
-    const call = async (action: 'enter' | 'leave' | 'members', data?: unknown) =>
-      (await request({ t: 'pres', channel, action, data })) ?? [];
-    const handle: Presence = {
-      channel,
-      async enter(data) {
-        await listen();
-        entered.set(channel, data);
-        return call('enter', data);
-      },
-      async leave() {
-        entered.delete(channel);
-        await call('leave');
-      },
-      members: () => call('members'),
-      on(event, fn) {
-        void listen().catch(() => {});
-        events.on(event, fn);
-        return () => events.off(event, fn);
-      },
-      off: (event, fn) => events.off(event, fn),
-      async close() {
-        const was = entered.delete(channel);
-        events.all.clear();
-        sub?.unsubscribe();
-        sub = undefined;
-        presences.delete(channel);
-        if (was) await call('leave');
-      },
-    };
-    presences.set(channel, handle);
-    return handle;
-  }
+  const presences = presenceHandles({
+    call: async (r) => (await request({ t: 'pres', ...r })) ?? [],
+    subscribe,
+    entered,
+  });
 
   const client: TabClient = {
     get state() {
@@ -339,15 +286,9 @@ export function createTabClient(o: TabClientOptions): TabClient {
         throw new PushError('invalid-channel', `Cannot publish to ${channel}`);
       await request({ t: 'pub', channel, data });
     },
-    presence,
-    on(event, fn) {
-      if (!listeners.has(event)) listeners.set(event, new Set());
-      listeners.get(event)!.add(fn as unknown as Listener);
-      return () => client.off(event, fn);
-    },
-    off(event, fn) {
-      listeners.get(event)?.delete(fn as unknown as Listener);
-    },
+    presence: presences.get,
+    on,
+    off,
     connect() {
       if (!closed) o.onConnect();
     },

@@ -3,8 +3,9 @@
  * options, the platform seams the sharing code takes (BroadcastChannel, Web Locks, page lifecycle;
  * all injectable so tests drive them with fakes) and the messages tabs and the leader exchange.
  */
-import type { ConnectionType, DataMessage, PresenceMember, StreamPosition } from '@push/protocol';
-import type { Clock } from '../transports/transport.js';
+import type { Advice, ConnectionType, DataMessage, PresenceMember, StreamPosition } from '@push/protocol';
+import type { PushErrorCode } from '../errors.js';
+import type { Clock, TransportErrorCode } from '../transports/transport.js';
 import type { ClientOptions, ConnectionState, Fallback } from '../types.js';
 
 /**
@@ -96,15 +97,21 @@ export interface LifecycleSource {
 }
 
 /** A serialized PushError/TransportError crossing the channel. */
-export interface WireError {
-  name: string;
-  code: string;
-  message: string;
-  transport?: ConnectionType;
-  status?: number;
-  bayeux?: string;
-  advice?: unknown;
-}
+export type WireError =
+  | {
+      name: 'TransportError';
+      code: TransportErrorCode;
+      message: string;
+      transport: ConnectionType;
+      status: number | undefined;
+    }
+  | {
+      name: 'PushError';
+      code: PushErrorCode;
+      message: string;
+      bayeux?: string | undefined;
+      advice?: Advice | undefined;
+    };
 
 /** What the leader tells the tabs about the shared connection. */
 export interface Status {

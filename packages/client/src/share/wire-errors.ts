@@ -2,40 +2,44 @@
  * Errors cross the BroadcastChannel as plain objects (structured clone keeps neither the class nor
  * its fields) and are rebuilt on the other side as the same PushError or TransportError.
  */
-import { PushError, type PushErrorCode } from '../errors.js';
-import { TransportError, type TransportErrorCode } from '../transports/transport.js';
+import { PushError } from '../errors.js';
+import { TransportError } from '../transports/transport.js';
 import type { WireError } from './types.js';
 
 const MARK = '$pushError';
+type Marked = WireError & { [MARK]: true };
 
-export function errorToWire(error: unknown): WireError & { [MARK]: true } {
-  const e = error as {
-    name?: string;
-    code?: string;
-    message?: string;
-    transport?: never;
-    status?: number;
-    bayeux?: string;
-    advice?: unknown;
-  };
-  const suffix = e.bayeux ? ` (${e.bayeux})` : '';
-  const message = String(e?.message ?? error);
-  return {
-    [MARK]: true,
-    name: e?.name ?? 'Error',
-    code: e?.code ?? 'connection-lost',
-    message: suffix && message.endsWith(suffix) ? message.slice(0, -suffix.length) : message,
-    transport: e?.transport,
-    status: e?.status,
-    bayeux: e?.bayeux,
-    advice: e?.advice,
-  };
+/** The wire form of a thrown value; anything but a PushError or TransportError becomes `connection-lost`. */
+export function errorToWire(error: unknown): Marked {
+  if (error instanceof TransportError) {
+    const { code, transport, status, message } = error;
+    return { [MARK]: true, name: 'TransportError', code, transport, status, message };
+  }
+  if (error instanceof PushError) {
+    const { code, bayeux, advice } = error;
+    // the constructor appends ` (bayeux)` again on the other side
+    const suffix = bayeux ? ` (${bayeux})` : '';
+    const { message } = error;
+    return {
+      [MARK]: true,
+      name: 'PushError',
+      code,
+      message: suffix && message.endsWith(suffix) ? message.slice(0, -suffix.length) : message,
+      bayeux,
+      advice,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { [MARK]: true, name: 'PushError', code: 'connection-lost', message };
 }
 
 export function errorFromWire(w: WireError): PushError | TransportError {
-  if (w.name === 'TransportError')
-    return new TransportError(w.code as TransportErrorCode, w.transport!, { status: w.status });
-  return new PushError(w.code as PushErrorCode, w.message, w.bayeux, w.advice as never);
+  if (w.name === 'TransportError') return new TransportError(w.code, w.transport, { status: w.status });
+  return new PushError(w.code, w.message, w.bayeux, w.advice);
+}
+
+function isWireError(value: object): value is Marked {
+  return MARK in value && value[MARK] === true;
 }
 
 /** Replaces every Error inside an event argument by its wire form (and back). */
@@ -47,6 +51,6 @@ export function toWire(value: unknown): unknown {
 
 export function fromWire(value: unknown): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
-  if ((value as Record<string, unknown>)[MARK]) return errorFromWire(value as WireError);
+  if (isWireError(value)) return errorFromWire(value);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromWire(v)]));
 }
