@@ -289,6 +289,9 @@ function durabilityCases() {
   ];
 }
 
+/** How late the server's timers (held connect, sweep) may fire on a loaded machine: never early. */
+const TIMER_SLACK_MS = 250;
+
 /**
  * Time the server may take to tell the others once the session ended (the presence leave is
  * published through the broker and delivered on the watcher's open connection), and for timers
@@ -324,9 +327,9 @@ function checkPresenceAbrupt(r, { transport }) {
   const serverEndMs = end.t - r.droppedAt;
   const leaveMs = r.b.leftAt - r.droppedAt;
   assert.ok(
-    serverEndMs <= boundMs,
+    serverEndMs <= boundMs + TIMER_SLACK_MS,
     `the server ended A's session ${serverEndMs} ms after the drop; bound ${boundMs} ms ` +
-      `(timeout ${timeout} + sessionTimeout ${sessionTimeout} + one sweep)`,
+      `(timeout ${timeout} + sessionTimeout ${sessionTimeout} + one sweep) + ${TIMER_SLACK_MS} ms timer lateness`,
   );
   assert.ok(
     leaveMs <= boundMs + LEAVE_SLACK_MS,
