@@ -21,7 +21,7 @@ const channelFor = (name: string) => `/share/${name}-${Date.now().toString(36)}-
 async function openTabs(
   context: BrowserContext,
   n: number,
-  q: { transport: string; share: boolean; channel: string; worker?: boolean },
+  q: { transport: string; share: boolean; channel: string; worker?: boolean; locks?: boolean },
 ): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < n; i++) {
@@ -32,6 +32,7 @@ async function openTabs(
       share: q.share ? '1' : '0',
       channel: q.channel,
       ...(q.worker ? { worker: '1' } : {}),
+      ...(q.locks === false ? { locks: '0' } : {}),
     });
     await page.goto(`${stack.harness}/share.html?${query}`);
     await page.waitForFunction(() => (window as any).__shareReady === true);
@@ -158,6 +159,60 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
     expect(stack.counts.handshakes).toBe(2);
   });
 }
+
+// A leader that dies without a word: no pagehide, no unload, no `bye`. Chromium crashes its renderer
+// through CDP (Page.crash), which frees its Web Lock. Playwright drives Firefox over WebDriver BiDi,
+// which has no way to crash one tab, so Firefox takes the other road to a silent leader: a hung
+// one (its main thread spins forever), on the heartbeat election, whose heartbeats stop. (A hung
+// leader keeps a Web Lock for as long as it hangs: with Web Locks only a crash or a close frees it.)
+test('eventsource: crashing (Chromium) or hanging (Firefox) the leader mid-stream keeps the stream whole', async ({
+  context,
+  browserName,
+}) => {
+  const crash = browserName === 'chromium';
+  const channel = channelFor('crash');
+  const pages = await openTabs(context, 4, { transport: 'eventsource', share: true, channel, locks: crash });
+  await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+  const infos = await Promise.all(pages.map(info));
+  const leader = pages[infos.findIndex((i) => i.sharing?.here)]!;
+  const others = pages.filter((p) => p !== leader);
+  const n = 300;
+  await stack.ctl('stream', { channel, count: n, intervalMs: 10 });
+  await expect.poll(async () => (await received(others[0]!)).length, { timeout: 10_000 }).toBeGreaterThan(80);
+  const handshakesBefore = stack.counts.handshakes;
+  if (crash) {
+    const cdp = await context.newCDPSession(leader);
+    const crashed = leader.waitForEvent('crash');
+    void cdp.send('Page.crash').catch(() => {}); // the session dies with the page
+    await crashed;
+  } else {
+    await leader.evaluate(() => {
+      setTimeout(() => {
+        for (;;);
+      }, 0);
+    });
+  }
+  const path = crash
+    ? 'Web Locks election, renderer crashed via CDP Page.crash'
+    : 'heartbeat election, leader hung';
+  await expect
+    .poll(async () => (await Promise.all(others.map(received))).filter((s) => s.length >= n).length, {
+      timeout: 30_000,
+    })
+    .toBe(others.length);
+  for (const page of others) {
+    const seqs = await received(page);
+    expect(gapFree(seqs, n), `tab got ${seqs.length}: ${seqs.slice(0, 5)}…`).toBe(true);
+  }
+  const after = await Promise.all(others.map(info));
+  expect(after.filter((i) => i.sharing?.here)).toHaveLength(1);
+  console.log(
+    `[${browserName}] ${path}: handshakes ${handshakesBefore} -> ${stack.counts.handshakes}; proxy ${JSON.stringify(stack.counts)}`,
+  );
+  expect(handshakesBefore).toBe(1);
+  expect(stack.counts.handshakes).toBe(2);
+  if (!crash) await leader.close({ runBeforeUnload: false });
+});
 
 // The SharedWorker holder (`share: { worker }`): the tabs' hub runs in one SharedWorker, so no tab
 // holds the connection and closing any tab leaves the connection where it is.

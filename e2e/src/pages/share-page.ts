@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: test page exposes loose globals
 // One tab of the sharing tests (e2e/share): a client (shared or not) subscribed to one channel,
 // recording every numbered message it receives. Query: url, channel, transport, share=1|0,
-// worker=1 (the connection held by the SharedWorker script /.build/share-worker.js).
+// worker=1 (the connection held by the SharedWorker script /.build/share-worker.js, or workerUrl),
+// locks=0 (the heartbeat election instead of Web Locks).
 import { createClient, type SharedClient } from '@push/client/share';
 
 const q = new URLSearchParams(location.search);
@@ -11,7 +12,13 @@ const states: string[] = [];
 const client = createClient({
   url: q.get('url')!,
   transports: [q.get('transport') as 'eventsource' | 'long-polling'],
-  share: q.get('share') === '1' && (q.get('worker') === '1' ? { worker: '/.build/share-worker.js' } : true),
+  share:
+    q.get('share') === '1' &&
+    (q.get('worker') === '1'
+      ? { worker: q.get('workerUrl') ?? '/.build/share-worker.js' }
+      : q.get('locks') === '0'
+        ? { locks: null } // the heartbeat election (engines without Web Locks)
+        : true),
   // the server's session ends with the leader's: keep every tab on one retry schedule
   attemptTimeout: 2500,
   credentials: 'omit', // the push server is another port here: CORS without credentials
