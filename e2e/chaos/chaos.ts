@@ -116,7 +116,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const broker = o.broker ?? 'memory';
   const rng = createRng(o.seed) as () => number;
   const cluster: Cluster = broker === 'redis' ? await redisCluster() : await memoryCluster();
-  const proxy = await startProxy({ mode: 'pass', target: () => cluster.target(), seed: o.seed });
+  const proxy = await startProxy({
+    mode: 'pass',
+    target: () => cluster.target(),
+    seed: o.seed,
+    // Every client keeps a stream or a held connect upstream, plus POSTs and upgrade probes.
+    maxSockets: 64 + 4 * o.clients,
+  });
   const channels = Array.from({ length: o.channels }, (_, i) => `/chaos/c${i}`);
   const published = new Map<string, number>(channels.map((c) => [c, 0]));
   const durationMs = (o.messages / o.rate) * 1000;
@@ -196,7 +202,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       await Promise.all(watched.map((w) => w.client.close().catch(() => {})));
       await proxy.close();
       await cluster.close();
-      throw new Error(`chaos seed=${o.seed}: not every client connected within ${connectMs} ms`);
+      const stuck = watched.filter((w) => w.client.state !== 'connected');
+      const orders = [...new Set(stuck.map((w) => `[${w.order.join(',')}] ${w.client.state}`))];
+      throw new Error(
+        `chaos seed=${o.seed}: ${stuck.length} of ${o.clients} clients not connected within ${connectMs} ms: ${orders.join('; ')}; errors ${JSON.stringify(stuck[0]?.errors)}`,
+      );
     }
     await sleep(50);
   }

@@ -62,7 +62,8 @@ function filterHeaders(headers) {
 
 /**
  * @param {{ mode: 'pass'|'refuse-ws'|'silent-ws'|'buffer'|'cut'|'blackhole', target: () => {host: string, port: number},
- *           pushPath?: string, seed?: number, cut?: { minMs: number, maxMs: number, probability: number } }} options
+ *           pushPath?: string, seed?: number, cut?: { minMs: number, maxMs: number, probability: number },
+ *           maxSockets?: number }} options
  */
 export async function startProxy(options) {
   const { target } = options;
@@ -94,7 +95,9 @@ export async function startProxy(options) {
   const freezers = new Set();
   const discard = () => {};
   const sockets = new Set();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // Upstream sockets at once (held connects and streams each keep one): `maxSockets`, default 64;
+  // a run with hundreds of streaming clients raises it, or streams past it wait in the agent's queue.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
 
   const isPush = (url) =>
     url === pushPath || url.startsWith(`${pushPath}/`) || url.startsWith(`${pushPath}?`);
