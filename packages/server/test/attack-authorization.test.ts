@@ -4,20 +4,15 @@
  */
 import type { Message, Reply } from '@push/protocol';
 import { eventually, WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUTHORIZATION_CACHE_SIZE, ChannelGate } from '../src/authorization.js';
 import type { Delivery } from '../src/delivery.js';
 import type { Authorize, PushServerOptions } from '../src/index.js';
 import type { Session } from '../src/session.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-});
+const clients = closeAfterEach<WsClient>();
 
 /** The README's Security example: only `root` may touch `/admin/**`. */
 const readmeAuthorize: Authorize = (identity, _action, channel) =>

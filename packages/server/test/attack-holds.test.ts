@@ -7,20 +7,14 @@ import { request as httpRequest } from 'node:http';
 import type { Reply } from '@push/protocol';
 import { handshake, handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { jwtAuthenticator } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 import { clientFrame, closedBy, rawUpgrade } from './raw-socket.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-  vi.restoreAllMocks();
-});
+const clients = closeAfterEach<WsClient>(() => vi.restoreAllMocks());
 
 /** POSTs raw bytes (Buffer) and returns status and text. */
 function postBytes(

@@ -5,17 +5,14 @@
  */
 import type { Reply } from '@push/protocol';
 import { handshake, handshakeMessage } from '@push/test-kit/bayeux-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { PushServerOptions } from '../src/index.js';
 import type { PushLogEntry } from '../src/options.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+closeAfterEach();
 
 const APP = 'https://app.example';
 const EVIL = 'https://evil.example';

@@ -1,16 +1,11 @@
 /** Attack suite, issue 12 (weaker item): presence enters per session are bounded. */
 import type { Reply } from '@push/protocol';
 import { WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Running, startServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-});
+const clients = closeAfterEach<WsClient>();
 
 async function open(): Promise<WsClient> {
   const client = await WsClient.open(server!.wsUrl);

@@ -5,7 +5,7 @@
 
 import { WsClient } from '@push/test-kit/bayeux-client';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { PUBLISH_CLOSED_ERROR } from '../src/http/publish-endpoint.js';
 import {
@@ -15,15 +15,11 @@ import {
   PushServerError,
   type PushServerOptions,
 } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
 let stopCli: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
+const clients = closeAfterEach<WsClient>(async () => {
   await stopCli?.();
   stopCli = undefined;
   vi.restoreAllMocks();

@@ -4,7 +4,7 @@
  */
 import type { Message, Reply } from '@push/protocol';
 import { eventually, handshake, handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Broker,
   type BrokerListener,
@@ -13,16 +13,12 @@ import {
   type PushLogEntry,
   type PushServerOptions,
 } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 import { clientFrame, closedBy, deepJson, rawUpgrade } from './raw-socket.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
 const logged: PushLogEntry[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
+const clients = closeAfterEach<WsClient>(() => {
   logged.length = 0;
 });
 

@@ -2,15 +2,12 @@
 // a 500; the server carries on either way.
 
 import { handshake, post } from '@push/test-kit/bayeux-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+closeAfterEach();
 
 /** A memory broker whose publish fails with `error` while `failing` is set. */
 function flakyBroker(error: () => Error) {

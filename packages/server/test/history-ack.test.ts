@@ -1,17 +1,12 @@
 /** Channel history, resume on subscribe (`ext.push.resume`) and the ack extension (`ext.ack`). */
 import type { Reply, StreamPosition } from '@push/protocol';
 import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChannelHistory } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-});
+const clients = closeAfterEach<WsClient>();
 
 describe('ChannelHistory', () => {
   it('bounds history by count and by age, and reports lost windows', () => {

@@ -1,17 +1,13 @@
 /** Presence on /service/presence: enter/leave/members, join and leave events, leave on session end. */
 import { type PresenceEvent, type PresenceReply, presenceChannel, type Reply } from '@push/protocol';
 import { eventually, WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type Running, startServer } from './helpers.js';
+import { beforeEach, expect, it } from 'vitest';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running;
-const clients: WsClient[] = [];
+const clients = closeAfterEach<WsClient>();
 beforeEach(async () => {
   server = await startServer();
-});
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server.close();
 });
 
 async function open(): Promise<WsClient> {

@@ -7,17 +7,12 @@
 import type { Message, Reply } from '@push/protocol';
 import { WsClient } from '@push/test-kit/bayeux-client';
 import { FakeClock } from '@push/test-kit/clock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PushServerError, type PushServerOptions } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-});
+const clients = closeAfterEach<WsClient>();
 
 async function start(options: PushServerOptions = {}) {
   const clock = new FakeClock(Date.now());

@@ -2,18 +2,13 @@
 import type { Reply } from '@push/protocol';
 import { handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jwtAuthenticator } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-});
+const clients = closeAfterEach<WsClient>();
 
 const secret = 'a-test-secret-of-at-least-32-bytes!!';
 const sign = (sub: string, audience = 'push') =>

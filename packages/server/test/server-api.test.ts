@@ -4,17 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Reply } from '@push/protocol';
 import { handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { FakeClock } from '@push/test-kit/clock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPushServer, ServiceError } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await server?.close();
-  server = undefined;
-});
+const clients = closeAfterEach<WsClient>();
 
 describe('events and services', () => {
   it('emits handshake/subscribe/unsubscribe/publish/disconnect and routes /service/** to listeners only', async () => {

@@ -1,22 +1,17 @@
 /** Every transport end to end on 127.0.0.1 with real sockets. */
 import { createIframeDecoder, decodeJsonp, type Message, type Reply } from '@push/protocol';
 import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Running, startServer } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { closeAfterEach, type Running, startServer } from './helpers.js';
 
 let server: Running;
-const clients: WsClient[] = [];
-const aborts: AbortController[] = [];
+/** Raw WebSocket clients, and the streams' aborts (a stream's `close()`). */
+const clients = closeAfterEach<{ close(): unknown }>();
 
 beforeEach(async () => {
   server = await startServer({
     transports: ['websocket', 'eventsource', 'long-polling', 'iframe', 'callback-polling'],
   });
-});
-afterEach(async () => {
-  for (const abort of aborts.splice(0)) abort.abort();
-  for (const client of clients.splice(0)) await client.close();
-  await server.close();
 });
 
 const readers = new WeakMap<Response, ReadableStreamDefaultReader<Uint8Array>>();
@@ -144,7 +139,7 @@ describe('eventsource', () => {
   it('streams padding at once, then one id:-tagged event per message; upstream goes by POST', async () => {
     const clientId = await handshake(server.url, ['eventsource']);
     const abort = new AbortController();
-    aborts.push(abort);
+    clients.push({ close: () => abort.abort() });
     const response = await fetch(`${server.url}/${clientId}`, {
       headers: { accept: 'text/event-stream' },
       signal: abort.signal,
@@ -185,7 +180,7 @@ describe('iframe', () => {
   it('streams <script> chunks decodable by the protocol iframe decoder, escaping script-breaking data', async () => {
     const clientId = await handshake(server.url, ['iframe']);
     const abort = new AbortController();
-    aborts.push(abort);
+    clients.push({ close: () => abort.abort() });
     const response = await fetch(`${server.url}/iframe?clientId=${clientId}&callback=parent_cb`, {
       signal: abort.signal,
     });
@@ -266,7 +261,7 @@ describe('stream heartbeats', () => {
     server = await startServer({ heartbeatInterval: 100 });
     const clientId = await handshake(server.url, ['eventsource']);
     const abort = new AbortController();
-    aborts.push(abort);
+    clients.push({ close: () => abort.abort() });
     const sse = await fetch(`${server.url}/${clientId}`, {
       headers: { accept: 'text/event-stream' },
       signal: abort.signal,

@@ -1,36 +1,13 @@
 // Issue 14, end to end with @push/client against @push/server on 127.0.0.1: what another client
 // sees when a member drops without saying goodbye, and what the app sees when a reconnect finds the
 // history window exceeded (recovered: false, never a silent gap).
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { createClient, type PushClient, websocket } from '@push/client';
-import { createPushServer, type PushServer } from '@push/server';
 import { eventually, WsClient } from '@push/test-kit/bayeux-client';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { closeAfterEach, startServer } from './harness.js';
 
-const open: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of open.splice(0).reverse()) await close();
-});
-
-async function start(options: Parameters<typeof createPushServer>[0]) {
-  const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const push: PushServer = createPushServer({ server, path: '/push', ...options });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/push`;
-  open.push(async () => {
-    await push.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { push, url, wsUrl: url.replace('http', 'ws'), sockets };
-}
+const closeLater = closeAfterEach();
 
 function client(url: string): PushClient {
   const c = createClient({
@@ -40,13 +17,13 @@ function client(url: string): PushClient {
     storage: null,
     backoff: { base: 20, max: 200 },
   });
-  open.push(() => c.close());
+  closeLater(() => c.close());
   return c;
 }
 
 it('a presence member whose connection drops abruptly leaves for the others within sessionTimeout', async () => {
   const sessionTimeout = 600;
-  const h = await start({ sessionTimeout, timeout: 300 });
+  const h = await startServer({ sessionTimeout, timeout: 300 });
   const watcher = client(h.url);
   const room = watcher.presence('/room/lobby');
   const left: unknown[] = [];
@@ -78,7 +55,7 @@ it('a presence member whose connection drops abruptly leaves for the others with
 it('a reconnect past the history window reports recovered: false and delivers what is new', async () => {
   // A small queue: messages published while the client is away overflow it, so the server ends the
   // session and the client must resume from history, which keeps only the last 5.
-  const h = await start({ history: { maxCount: 5 }, limits: { maxQueue: 3 } });
+  const h = await startServer({ history: { maxCount: 5 }, limits: { maxQueue: 3 } });
   const c = client(h.url);
   const got: number[] = [];
   const recoveries: Array<{ channel: string; recovered: boolean }> = [];

@@ -1,7 +1,5 @@
 // Integration against @push/server on 127.0.0.1, every transport, including a server that kills
 // every connection mid-stream: the subscriber must see every sequence number once, in order.
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import {
   createClient,
   eventSource,
@@ -11,48 +9,14 @@ import {
   type PushClient,
   websocket,
 } from '@push/client';
-import { createPushServer, type PushServer } from '@push/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { PushServerOptions } from '@push/server';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { closeAfterEach, startServer } from './harness.js';
 
-interface Harness {
-  http: http.Server;
-  push: PushServer;
-  url: string;
-  sockets: Set<Socket>;
-  killAll(): void;
-}
-
-const open: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of open.splice(0).reverse()) await close();
-});
-
-async function start(options: Parameters<typeof createPushServer>[0] = {}): Promise<Harness> {
-  const server = http.createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const push = createPushServer({ server, path: '/push', timeout: 2000, heartbeatInterval: 500, ...options });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/push`;
-  open.push(async () => {
-    await push.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    http: server,
-    push,
-    url,
-    sockets,
-    killAll() {
-      for (const socket of sockets) socket.destroy();
-    },
-  };
-}
+const closeLater = closeAfterEach();
+const start = (options: PushServerOptions = {}) =>
+  startServer({ timeout: 2000, heartbeatInterval: 500, ...options });
 
 const factories = {
   websocket: websocket(),
@@ -71,7 +35,7 @@ function client(url: string, transport: keyof typeof factories): PushClient {
     heartbeatGrace: 2000,
     backoff: { base: 20, max: 200 },
   });
-  open.push(() => c.close());
+  closeLater(() => c.close());
   return c;
 }
 
@@ -148,7 +112,7 @@ describe('@push/server upgrade', () => {
       upgradeDelay: 150,
       backoff: { base: 20, max: 200 },
     });
-    open.push(() => c.close());
+    closeLater(() => c.close());
     const changes: unknown[] = [];
     c.on('transport', (e) => changes.push(e));
     const got: number[] = [];
