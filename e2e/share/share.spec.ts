@@ -21,7 +21,14 @@ const channelFor = (name: string) => `/share/${name}-${Date.now().toString(36)}-
 async function openTabs(
   context: BrowserContext,
   n: number,
-  q: { transport: string; share: boolean; channel: string; worker?: boolean; locks?: boolean },
+  q: {
+    transport: string;
+    share: boolean;
+    channel: string;
+    worker?: boolean;
+    workerUrl?: string;
+    locks?: boolean;
+  },
 ): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < n; i++) {
@@ -32,6 +39,7 @@ async function openTabs(
       share: q.share ? '1' : '0',
       channel: q.channel,
       ...(q.worker ? { worker: '1' } : {}),
+      ...(q.workerUrl ? { workerUrl: q.workerUrl } : {}),
       ...(q.locks === false ? { locks: '0' } : {}),
     });
     await page.goto(`${stack.harness}/share.html?${query}`);
@@ -261,3 +269,37 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
     await expectOneSession(`${transport} worker`);
   });
 }
+
+// The worker script is not there (a 404): each tab hears `error` on its SharedWorker, says why on
+// the client's `error` event and joins the leader-tab election; the tabs still share one session.
+test('eventsource: a SharedWorker script that 404s falls back to the election with one session', async ({
+  context,
+}) => {
+  const channel = channelFor('worker404');
+  const pages = await openTabs(context, 3, {
+    transport: 'eventsource',
+    share: true,
+    channel,
+    worker: true,
+    workerUrl: '/.build/no-such-worker.js',
+  });
+  await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+  const infos = await Promise.all(pages.map(info));
+  expect(infos.map((i) => i.sharing?.holder)).toEqual(['tab', 'tab', 'tab']);
+  expect(infos.filter((i) => i.sharing?.here)).toHaveLength(1);
+  for (const page of pages) {
+    const errors: string[] = await page.evaluate(() => (window as any).shareTab.errors);
+    expect(errors).toEqual([
+      'connection-lost: share.worker: the worker failed to load or start (error event); the tabs elect a leader instead',
+    ]);
+  }
+  const n = 100;
+  await stack.ctl('stream', { channel, count: n, intervalMs: 5 });
+  await expect
+    .poll(async () => (await Promise.all(pages.map(received))).filter((s) => s.length >= n).length, {
+      timeout: 20_000,
+    })
+    .toBe(pages.length);
+  for (const page of pages) expect(gapFree(await received(page), n)).toBe(true);
+  await expectOneSession('worker 404');
+});

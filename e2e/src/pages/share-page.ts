@@ -23,13 +23,16 @@ const client = createClient({
   attemptTimeout: 2500,
   credentials: 'omit', // the push server is another port here: CORS without credentials
 }) as SharedClient;
+const errors: string[] = [];
 client.on('state', (s) => states.push(s));
+client.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
 const sub = client.subscribe(q.get('channel')!, (data: any) => {
   received.push(data.seq);
 });
 w.shareTab = {
   received,
   states,
+  errors,
   sub,
   info: () => ({
     state: client.state,

@@ -66,3 +66,39 @@ export function createBus(Channel: BroadcastChannelCtor, name: string): Bus {
     },
   };
 }
+
+/** A bus whose endpoint can be replaced: the tab's side when a SharedWorker holder is dropped. */
+export interface SwitchBus extends Bus {
+  readonly current: Bus;
+  /** From now on post to and hear from `next` (closing the former one is the caller's). */
+  use(next: Bus): void;
+}
+
+/** @example const bus = switchBus(createPortBus(port)); bus.use(createBus(BroadcastChannel, name)); */
+export function switchBus(first: Bus): SwitchBus {
+  const listeners = new Set<(message: ShareMessage) => void>();
+  let current = first;
+  const hear = (message: ShareMessage) => {
+    for (const fn of [...listeners]) fn(message);
+  };
+  let unhear = first.listen(hear);
+  return {
+    get current() {
+      return current;
+    },
+    use(next) {
+      unhear();
+      current = next;
+      unhear = next.listen(hear);
+    },
+    post: (message) => current.post(message),
+    listen(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    close() {
+      listeners.clear();
+      current.close();
+    },
+  };
+}

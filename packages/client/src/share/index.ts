@@ -14,20 +14,22 @@
  * import { createClient } from '@push/client/share';
  * const client = createClient({ url: 'https://example.com/push', share: true });
  */
+
+import { PushError } from '../errors.js';
 import { createClient as createCoreClient } from '../index.js';
 import { systemClock } from '../platform.js';
 import type { ClientOptions, PushClient } from '../types.js';
-import { type Bus, createBus } from './bus.js';
+import { createBus, switchBus } from './bus.js';
 import { createElection, type Election } from './election.js';
 import { createHub, type Hub } from './hub.js';
-import { createPortBus, type PortBus } from './port-bus.js';
+import { createPortBus } from './port-bus.js';
 import { createTabClient, type TabClient } from './tab.js';
 import type {
   BroadcastChannelCtor,
   LifecycleSource,
   LockManagerLike,
-  MessagePortLike,
   SharedWorkerCtor,
+  SharedWorkerLike,
   ShareOptions,
   WorkerInit,
 } from './types.js';
@@ -127,8 +129,9 @@ export function createSharedClient(
   const key =
     share.key ?? [new URL(options.url, g.location?.href).href, auth, options.credentials ?? ''].join(' ');
   const name = `push-share ${key}`;
-  const port = workerPort(share, options, name);
-  const bus: Bus = port ? createPortBus(port) : createBus(Channel, name);
+  const worker = sharedWorker(share, options, name);
+  const portBus = worker && createPortBus(worker.port);
+  const bus = switchBus(portBus ?? createBus(Channel, name));
   const tab = randomId();
   let term = 0;
   let hub: Hub | undefined;
@@ -148,41 +151,83 @@ export function createSharedClient(
   };
   const gather = share.gather ?? 150;
   const rollCall = share.rollCall ?? 20_000;
-  const election: Election = port
+  const elect = (): Election =>
+    createElection({
+      name,
+      tab,
+      locks,
+      bus,
+      clock,
+      heartbeat: share.heartbeat ?? 1000,
+      random: options.random ?? Math.random,
+      onLead() {
+        hub = createHub({
+          leader: `${tab}.${++term}`,
+          bus,
+          clock,
+          gather,
+          rollCall,
+          holder: 'tab',
+          createCore: () => createCore({ ...core, autoConnect: true }),
+        });
+        changed();
+      },
+      onDepose() {
+        const last = hub;
+        hub = undefined;
+        void last?.close();
+        changed();
+      },
+    });
+  // The SharedWorker holder, watched: its script may fail to load (404, a CSP refusal) or the
+  // worker may die. Then this tab drops it for the leader-tab election, says why on `error`,
+  // and resumes from its positions like after any change of holder.
+  const workerTimeout = share.workerTimeout ?? 5000;
+  let heard = 0;
+  let watch: unknown;
+  const fallback = (why: string) => {
+    if (!portBus || bus.current !== portBus || tabClient.state === 'closed') return;
+    clock.clearTimeout(watch);
+    bus.use(createBus(Channel, name));
+    portBus.close();
+    election = elect();
+    tabClient.fail(new PushError('connection-lost', `share.worker: ${why}; the tabs elect a leader instead`));
+    if (standing) {
+      election.stand();
+      tabClient.sync();
+    }
+  };
+  const check = () => {
+    // silent past the first answer's deadline, or past two missed roll calls after it
+    const limit = heard ? 2 * rollCall + workerTimeout : workerTimeout;
+    const since = clock.now() - (heard || started);
+    if (since > limit)
+      return fallback(`the worker ${heard ? 'went silent' : 'never answered'} (${since} ms)`);
+    watch = clock.setTimeout(check, Math.min(limit - since + 1, workerTimeout));
+  };
+  let started = 0;
+  if (worker && portBus) {
+    worker.onerror = () => fallback('the worker failed to load or start (error event)');
+    portBus.listen(() => {
+      heard = clock.now();
+    });
+  }
+  let election: Election = portBus
     ? {
         // the SharedWorker holds the connection: no election, `stand` (re)sends the options
         leading: false,
-        stand: () => (bus as PortBus).init({ t: 'init', options: workerOptions(options)!, gather, rollCall }),
-        resign() {},
-        close() {},
+        stand() {
+          portBus.init({ t: 'init', options: workerOptions(options)!, gather, rollCall });
+          clock.clearTimeout(watch);
+          started = clock.now();
+          heard = 0;
+          watch = clock.setTimeout(check, workerTimeout);
+        },
+        // hidden (bfcache, frozen): the worker stops talking to this tab, so stop listening for it
+        resign: () => clock.clearTimeout(watch),
+        close: () => clock.clearTimeout(watch),
       }
-    : createElection({
-        name,
-        tab,
-        locks,
-        bus,
-        clock,
-        heartbeat: share.heartbeat ?? 1000,
-        random: options.random ?? Math.random,
-        onLead() {
-          hub = createHub({
-            leader: `${tab}.${++term}`,
-            bus,
-            clock,
-            gather,
-            rollCall,
-            holder: 'tab',
-            createCore: () => createCore({ ...core, autoConnect: true }),
-          });
-          changed();
-        },
-        onDepose() {
-          const last = hub;
-          hub = undefined;
-          void last?.close();
-          changed();
-        },
-      });
+    : elect();
   const lifecycle = share.lifecycle === undefined ? browserLifecycle() : share.lifecycle;
   const offs: Array<() => void> = [];
   const tabClient: TabClient = createTabClient({
@@ -251,8 +296,12 @@ export function workerOptions(options: ClientOptions): WorkerInit['options'] | u
   return storage === null ? { ...rest, storage } : rest;
 }
 
-/** The port of the SharedWorker holding the connection, when `share.worker` asks for one and can have it. */
-function workerPort(share: ShareOptions, options: ClientOptions, name: string): MessagePortLike | undefined {
+/** The SharedWorker holding the connection, when `share.worker` asks for one and can have it. */
+function sharedWorker(
+  share: ShareOptions,
+  options: ClientOptions,
+  name: string,
+): SharedWorkerLike | undefined {
   const { worker } = share;
   if (!worker || !workerOptions(options)) return undefined;
   const Ctor =
@@ -260,5 +309,5 @@ function workerPort(share: ShareOptions, options: ClientOptions, name: string): 
       ? (globalThis as { SharedWorker?: SharedWorkerCtor }).SharedWorker
       : share.SharedWorker;
   if (!Ctor) return undefined; // e.g. some WebKit builds: the leader-tab election
-  return (typeof worker === 'function' ? worker(name) : new Ctor(worker, { name })).port;
+  return typeof worker === 'function' ? worker(name) : new Ctor(worker, { name });
 }

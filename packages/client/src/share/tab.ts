@@ -42,6 +42,8 @@ export interface TabClient extends PushClient {
   sync(): void;
   /** Tells the leader this tab is going away (bfcache, unload). */
   bye(): void;
+  /** Reports a failure of the sharing itself on the `error` event (a SharedWorker that failed). */
+  fail(error: PushError): void;
 }
 
 interface LocalSub {
@@ -293,6 +295,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
       if (!closed) o.onConnect();
     },
     sync,
+    fail: (error) => emit('error', error),
     bye() {
       if (!closed) bus.post({ t: 'bye', tab });
       leader = undefined;

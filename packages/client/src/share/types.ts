@@ -42,6 +42,15 @@ export interface ShareOptions {
    * @example share: { worker: (name) => new ShareWorker({ name }) } // Vite's `?sharedworker`
    */
   worker?: string | URL | ((name: string) => SharedWorkerLike);
+  /**
+   * How long a tab waits for the SharedWorker's first answer before it gives up on the worker
+   * (its script did not load, or it died) and joins the leader-tab election instead; after the
+   * first answer the worker may be silent for two roll calls plus this. The `error` event says
+   * why (a `connection-lost` PushError whose message starts `share.worker:`). A worker script
+   * that fails to load fires `error` on the SharedWorker: that falls back at once.
+   * @defaultValue 5000 ms
+   */
+  workerTimeout?: number;
   /** SharedWorker constructor; `null` forces the leader-tab election. @defaultValue `globalThis.SharedWorker` */
   SharedWorker?: SharedWorkerCtor | null;
 }

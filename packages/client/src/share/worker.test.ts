@@ -181,6 +181,67 @@ describe('SharedWorker holder', () => {
     expect(w.workers.scopes.size).toBe(0);
   });
 
+  it('a worker script that fails to load (404): the tabs elect a leader instead and say why', async () => {
+    const w = world();
+    w.workers.missing.add('/push-share-worker.js');
+    const errors: string[] = [];
+    const tabs = ['a', 'b'].map((n) => w.tab(n));
+    for (const t of tabs) t.client.on('error', (e) => errors.push(`${e.code} ${e.message}`));
+    const got = tabs.map((t) => received(t.client, '/n'));
+    await w.run(300);
+    expect(w.workers.scopes.size).toBe(0);
+    expect(w.tabCores).toHaveLength(1); // one leader tab holds the one connection
+    expect(errors).toEqual([
+      'connection-lost share.worker: the worker failed to load or start (error event); the tabs elect a leader instead',
+      'connection-lost share.worker: the worker failed to load or start (error event); the tabs elect a leader instead',
+    ]);
+    expect(tabs.map((t) => t.client.sharing?.holder)).toEqual(['tab', 'tab']);
+    const core = w.tabCores[0]!;
+    expect(core.subscribes.map((s) => s.channel)).toEqual(['/n']);
+    core.deliver('/n', '/n', 1, 1);
+    await w.run(10);
+    expect(got.map((g) => g.seen)).toEqual([[1], [1]]);
+  });
+
+  it('a worker that dies mid-stream: after its silence limit the tabs elect a leader that resumes from their positions', async () => {
+    const w = world();
+    const errors: string[] = [];
+    const tabs = ['a', 'b'].map((n) => w.tab(n, { share: { workerTimeout: 500 } }));
+    for (const t of tabs) t.client.on('error', (e) => errors.push(e.message));
+    const got = tabs.map((t) => received(t.client, '/n'));
+    await w.run(200);
+    const dead = w.workerCores[0]!;
+    dead.move('connected', 'eventsource');
+    dead.deliver('/n', '/n', 1, 1);
+    dead.deliver('/n', '/n', 2, 2);
+    await w.run(10);
+    expect(got.map((g) => g.seen)).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+    // the worker dies: its ports go quiet, nothing more comes
+    for (const port of w.workers.workerPorts) port.close();
+    await w.run(2 * 1000 + 500 - 100); // two roll calls plus workerTimeout, minus a bit: still waiting
+    expect(w.tabCores).toHaveLength(0);
+    await w.run(500);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/^share\.worker: the worker went silent \(\d+ ms\)/);
+    expect(w.tabCores).toHaveLength(1);
+    const core = w.tabCores[0]!;
+    await w.run(200);
+    // the new leader resumes /n after offset 2: nothing lost, nothing twice
+    expect(core.subscribes.map((s) => [s.channel, s.options?.from])).toEqual([
+      ['/n', { '/n': { offset: 2, epoch: 'e1' } }],
+    ]);
+    core.deliver('/n', '/n', 2, 2); // a resume may repeat the last one: the tabs drop it
+    core.deliver('/n', '/n', 3, 3);
+    await w.run(10);
+    expect(got.map((g) => g.seen)).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+  });
+
   it('workerOptions keeps what a worker can take', () => {
     const logger = () => {};
     expect(

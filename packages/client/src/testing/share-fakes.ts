@@ -274,10 +274,18 @@ export class FakePort implements MessagePortLike {
 export function fakeSharedWorkers(start: (scope: WorkerScope) => void) {
   const scopes = new Map<string, WorkerScope>();
   const workerPorts: FakePort[] = [];
+  /** Script URLs that fail to load (a 404): the worker fires `error` and never starts. */
+  const missing = new Set<string>();
   class FakeSharedWorker implements SharedWorkerLike {
     readonly port: FakePort;
-    onerror = null;
+    onerror: ((event: unknown) => void) | null = null;
     constructor(url: string | URL, options?: { name?: string }) {
+      const tabEnd = new FakePort();
+      this.port = tabEnd;
+      if (missing.has(String(url))) {
+        setImmediate(() => this.onerror?.({ type: 'error' }));
+        return;
+      }
       const key = `${url} ${options?.name ?? ''}`;
       let scope = scopes.get(key);
       if (!scope) {
@@ -285,15 +293,13 @@ export function fakeSharedWorkers(start: (scope: WorkerScope) => void) {
         scopes.set(key, scope);
         start(scope);
       }
-      const tabEnd = new FakePort();
       const workerEnd = new FakePort();
       tabEnd.other = workerEnd;
       workerEnd.other = tabEnd;
-      this.port = tabEnd;
       workerPorts.push(workerEnd);
       const s = scope;
       setImmediate(() => s.onconnect?.({ ports: [workerEnd] }));
     }
   }
-  return { SharedWorker: FakeSharedWorker, scopes, workerPorts };
+  return { SharedWorker: FakeSharedWorker, scopes, workerPorts, missing };
 }
