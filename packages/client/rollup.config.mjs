@@ -50,6 +50,7 @@ export default [
       node: 'src/node.ts',
       websocket: 'src/websocket-only.ts',
       share: 'src/share/index.ts',
+      persist: 'src/persist/index.ts',
     },
     bins: [],
   }),

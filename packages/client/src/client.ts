@@ -118,8 +118,8 @@ export function createClientFactory(
         return connection.fallbacks;
       },
       subscribe: (channel, handler, opts) => subscriptions.subscribe(channel, handler as never, opts),
-      publish: async (channel, data) => {
-        await outbox.send(channel, data);
+      publish: async (channel, data, options) => {
+        await outbox.send(channel, data, options?.key);
       },
       presence(channel) {
         if (!presences) throw new PushError('invalid-option', 'No presence here: use @push/client');

@@ -1,5 +1,5 @@
 // Publishes: acks, typed refusals, and the bounded offline outbox that sends each publish once.
-import type { DataMessage } from '@push/protocol';
+import type { DataMessage, Message } from '@push/protocol';
 import { describe, expect, it } from 'vitest';
 import { setup } from './testing/fakes.js';
 
@@ -47,12 +47,65 @@ describe('publish and the offline outbox', () => {
     await Promise.all(ok);
   });
 
-  it('rejects a publish in flight when the connection drops, and does not resend it', async () => {
+  it('resends a publish in flight when the connection drops, with the same key, and resolves once', async () => {
     const t = setup({ order: ['websocket'] });
     await t.clock.advance(0);
     const socket = t.factories.websocket.created.at(-1)!;
-    socket.send = async () => {}; // lost on the wire
+    socket.send = async () => {}; // lost on the wire (or its ack was)
+    let resolved = 0;
+    const p = t.client.publish('/q', 1).then(() => resolved++);
+    await t.clock.advance(0);
+    socket.kill();
+    await t.clock.advance(100); // the first backoff step
+    await p;
+    const sent = t.server.received.filter((m) => m.channel === '/q');
+    expect(sent).toHaveLength(1); // the first copy never reached the fake server
+    expect(resolved).toBe(1);
+    const key = sent[0]?.ext?.push?.key;
+    expect(key).toMatch(/^\d+(,\d+){3}$/);
+    await t.clock.advance(1000);
+    expect(resolved).toBe(1);
+  });
+
+  it('resends with the key the first attempt carried, and every publish has its own key', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    const first: Message[] = [];
+    const send = socket.send.bind(socket);
+    socket.send = async (batch) => {
+      first.push(...batch.filter((m) => m.channel === '/q'));
+      const sent = send(batch); // reaches the server, but the ack is lost with the socket
+      socket.kill();
+      await sent;
+    };
     const p = t.client.publish('/q', 1);
+    await t.clock.advance(100);
+    await p;
+    const keys = t.server.received.filter((m) => m.channel === '/q').map((m) => m.ext?.push?.key);
+    expect(keys).toHaveLength(2); // the fake server does not de-duplicate: the real one does
+    expect(keys[1]).toBe(keys[0]);
+    expect(first[0]?.ext?.push?.key).toBe(keys[0]);
+    await t.client.publish('/q', 2);
+    const last = t.server.received.filter((m) => m.channel === '/q').at(-1);
+    expect(last?.ext?.push?.key).not.toBe(keys[0]);
+  });
+
+  it("sends the app's own key when it gives one, and none on a service channel", async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    await t.client.publish('/q', 1, { key: 'order-42' });
+    await t.client.publish('/service/echo', 2, { key: 'ignored' });
+    expect(t.server.received.find((m) => m.channel === '/q')?.ext?.push?.key).toBe('order-42');
+    expect(t.server.received.find((m) => m.channel === '/service/echo')?.ext).toBeUndefined();
+  });
+
+  it('still rejects a service request in flight when the connection drops (no key, never resent)', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    socket.send = async () => {};
+    const p = t.client.publish('/service/echo', 1);
     await t.clock.advance(0);
     socket.kill();
     await expect(p).rejects.toMatchObject({
@@ -61,6 +114,18 @@ describe('publish and the offline outbox', () => {
       cause: { name: 'TransportError', code: 'closed', transport: 'websocket' },
     });
     await t.clock.advance(1000);
+    expect(t.server.received.filter((m) => m.channel === '/service/echo')).toHaveLength(0);
+  });
+
+  it('close() rejects a keyed publish in flight instead of keeping it for a resend', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)!.send = async () => {};
+    const p = t.client.publish('/q', 1);
+    await t.clock.advance(0);
+    const rejected = expect(p).rejects.toMatchObject({ code: 'connection-lost' });
+    await Promise.all([t.client.close(), t.clock.advance(1000)]);
+    await rejected;
     expect(t.server.received.filter((m) => m.channel === '/q')).toHaveLength(0);
   });
 

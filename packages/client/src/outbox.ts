@@ -1,7 +1,10 @@
 /**
  * The outbox: publishes (and service requests) go out at once when connected; otherwise they
- * wait in a bounded queue and are sent once, in order, on reconnect. A request in flight when the
- * connection drops is rejected (`connection-lost`), never resent, so nothing is published twice.
+ * wait in a bounded queue and are sent, in order, on reconnect. Every publish carries an
+ * idempotency key (`ext.push.key`, random unless the app gives one): one in flight when the
+ * connection drops is sent again on reconnect and the server answers a repeated key with the
+ * first reply, so it is published once and its promise settles once. Service requests carry no
+ * key: one in flight when the connection drops is rejected (`connection-lost`), never resent.
  */
 import { type Message, parseChannel, type Reply } from '@push/protocol';
 import { PushError } from './errors.js';
@@ -20,8 +23,11 @@ export interface OutboxDeps {
 }
 
 export interface Outbox {
-  /** Publishes `data` on `channel`; resolves with the server's reply once it acknowledged. */
-  send(channel: string, data: unknown): Promise<Reply>;
+  /**
+   * Publishes `data` on `channel` under idempotency key `key` (a random one when absent);
+   * resolves with the server's reply once it acknowledged.
+   */
+  send(channel: string, data: unknown, key?: string): Promise<Reply>;
   /** Sends everything queued (call once connected). */
   flush(): void;
   /** Rejects everything queued (on close). */
@@ -58,18 +64,28 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           ? item.resolve(reply)
           : item.reject(new PushError('rejected', `${item.message.channel} refused`, reply.error)),
       (error: unknown) =>
-        item.reject(error instanceof PushError ? error : new PushError('connection-lost', String(error))),
+        // Keyed: sent again on reconnect (the server answers a repeated key with the first reply).
+        item.message.ext && !deps.closed()
+          ? queue.push(item)
+          : item.reject(error instanceof PushError ? error : new PushError('connection-lost', String(error))),
     );
   };
   return {
-    send(channel, data) {
+    send(channel, data, key) {
       return new Promise<Reply>((resolve, reject) => {
         const parsed = parseChannel(channel);
         if (!parsed || parsed.kind === 'meta' || parsed.wildcard !== 'none') {
           return reject(new PushError('invalid-channel', `Cannot publish to ${channel}`));
         }
         if (deps.closed()) return reject(new PushError('closed', 'Client closed'));
-        const item: Item = { message: { channel, data }, resolve: settle(resolve), reject: settle(reject) };
+        // 128 random bits: a key nobody else can guess, so nobody else can make it a repeat.
+        key =
+          parsed.kind === 'service' ? undefined : (key ?? crypto.getRandomValues(new Uint32Array(4)).join());
+        const item: Item = {
+          message: { channel, data, ext: key ? { push: { key } } : undefined },
+          resolve: settle(resolve),
+          reject: settle(reject),
+        };
         count(1);
         if (deps.connected() && queue.length === 0) return dispatch(item);
         if (queue.length >= deps.max) {

@@ -191,6 +191,21 @@ export interface ClientOptions {
 }
 
 /**
+ * Options of {@link PushClient.publish}.
+ * @example await client.publish('/orders', order, { key: `order-${order.id}` });
+ */
+export interface PublishOptions {
+  /**
+   * Idempotency key, sent as `ext.push.key` (at most 128 characters): within its
+   * `publishDedupe.window` the server publishes a key once, per user and channel, and answers a
+   * repeat with the first reply. A publish in flight when the connection drops is sent again with
+   * its key. Give your own to make your retries safe too (e.g. one derived from a draft's id).
+   * @defaultValue a random key (128 bits) per publish
+   */
+  key?: string;
+}
+
+/**
  * Handler of channel messages.
  * @example const onPrice: MessageHandler<{ price: number }> = (data, message) => show(message.channel, data.price);
  */
@@ -286,7 +301,12 @@ export interface PushClient {
     handler: MessageHandler<T>,
     options?: SubscribeOptions,
   ): Subscription;
-  publish(channel: string, data: unknown): Promise<void>;
+  /**
+   * Publishes `data` on `channel`; resolves once the server acknowledged it. Exactly once: a
+   * publish in flight when the connection drops is sent again with its idempotency key.
+   * @example await client.publish('/chat', { text: 'hi' });
+   */
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<void>;
   presence(channel: string): Presence;
   on<K extends keyof ClientEvents>(event: K, fn: (...args: ClientEvents[K]) => void): () => void;
   off<K extends keyof ClientEvents>(event: K, fn: (...args: ClientEvents[K]) => void): void;

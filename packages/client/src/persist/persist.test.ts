@@ -1,0 +1,120 @@
+// The persistent outbox over memory rows (Node has no IndexedDB; the IndexedDB rows run in the
+// browsers, e2e scenario `outbox-reload`). A "reload" is a second client attached to the same rows
+// while the first, whose publish never got its ack, is simply left behind (no close()).
+import type { DataMessage } from '@push/protocol';
+import { describe, expect, it } from 'vitest';
+import { setup } from '../testing/fakes.js';
+import { indexedDbOutbox } from './index.js';
+import { persistentOutbox } from './outbox.js';
+import { memoryRows, type Rows } from './rows.js';
+
+function page(rows: Rows, now = () => 1000, maxAge = 300_000) {
+  const outbox = persistentOutbox(Promise.resolve([rows, 'memory']), maxAge, now);
+  const t = setup({ order: ['websocket'] });
+  outbox.attach(t.client);
+  return { ...t, outbox };
+}
+
+const sentOn = (t: ReturnType<typeof setup>, channel: string) =>
+  t.server.received.filter((m) => m.channel === channel) as DataMessage[];
+
+describe('a persistent outbox (attach)', () => {
+  it('keeps a publish until its ack and sends it again after a reload, with the same key', async () => {
+    const rows = memoryRows();
+    const first = page(rows);
+    await first.clock.advance(0);
+    first.factories.websocket.created.at(-1)!.send = async () => {}; // never answered
+    void first.client.publish('/q', 'before the reload');
+    await first.clock.advance(0);
+    const [kept] = await rows.all();
+    expect(kept).toMatchObject({ channel: '/q', data: 'before the reload' });
+
+    const second = page(rows); // the reloaded page
+    await second.clock.advance(0);
+    const restored = await second.outbox.restored;
+    await restored.sent[0]?.settled;
+    expect(sentOn(second, '/q').map((m) => [m.data, m.ext?.push?.key])).toEqual([
+      ['before the reload', kept?.key],
+    ]);
+    expect(restored.sent.map((p) => p.key)).toEqual([kept?.key]);
+    expect(restored.expired).toEqual([]);
+    expect(await rows.all()).toEqual([]);
+  });
+
+  it('removes a publish on its ack, and keeps none of the service requests', async () => {
+    const rows = memoryRows();
+    const t = page(rows);
+    await t.clock.advance(0);
+    await t.client.publish('/q', 1);
+    await t.client.publish('/service/echo', 2);
+    expect(await rows.all()).toEqual([]);
+    expect(sentOn(t, '/q')[0]?.ext?.push?.key).toMatch(/^\d+(,\d+){3}$/);
+    expect(sentOn(t, '/service/echo')[0]?.ext).toBeUndefined();
+  });
+
+  it('sends what was left oldest first (the order they were made in, within one millisecond too)', async () => {
+    const rows = memoryRows();
+    rows.put({ key: 'b', channel: '/q', data: 2, at: 1000, seq: 1 });
+    rows.put({ key: 'c', channel: '/q', data: 3, at: 1001, seq: 0 });
+    rows.put({ key: 'a', channel: '/q', data: 1, at: 1000, seq: 0 });
+    const t = page(rows, () => 2000);
+    await t.clock.advance(0);
+    await Promise.all((await t.outbox.restored).sent.map((p) => p.settled));
+    expect(sentOn(t, '/q').map((m) => [m.data, m.ext?.push?.key])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+  });
+
+  it('drops what is older than maxAge unsent and reports it as expired', async () => {
+    const rows = memoryRows();
+    rows.put({ key: 'old', channel: '/q', data: 'old', at: 0, seq: 0 });
+    rows.put({ key: 'new', channel: '/q', data: 'new', at: 500, seq: 1 });
+    const t = page(rows, () => 1000, 1000);
+    await t.clock.advance(0);
+    const restored = await t.outbox.restored;
+    expect(restored.expired).toEqual([{ key: 'old', channel: '/q', data: 'old', at: 0 }]);
+    await restored.sent[0]?.settled;
+    expect(sentOn(t, '/q').map((m) => m.data)).toEqual(['new']);
+    expect(await rows.all()).toEqual([]);
+  });
+
+  it('rejects the settled promise of a restored publish the server refuses, and removes it', async () => {
+    const rows = memoryRows();
+    rows.put({ key: 'k', channel: '/forbidden', data: 1, at: 1000, seq: 0 });
+    const t = page(rows);
+    await t.clock.advance(0);
+    const [refused] = (await t.outbox.restored).sent;
+    await expect(refused?.settled).rejects.toMatchObject({ code: 'rejected' });
+    expect(await rows.all()).toEqual([]);
+  });
+
+  it('removes what close() rejects: a later page does not send it', async () => {
+    const rows = memoryRows();
+    const outbox = persistentOutbox(Promise.resolve([rows, 'memory']), 300_000, () => 1000);
+    const t = setup({ client: { autoConnect: false } });
+    outbox.attach(t.client);
+    const p = t.client.publish('/q', 1);
+    await t.client.close();
+    await expect(p).rejects.toMatchObject({ code: 'closed' });
+    expect(await rows.all()).toEqual([]);
+  });
+});
+
+describe('indexedDbOutbox', () => {
+  it('keeps publishes in memory where there is no IndexedDB', async () => {
+    await expect(indexedDbOutbox({ name: 't' }).kept).resolves.toBe('memory');
+  });
+
+  it('falls back to memory when IndexedDB refuses to open', async () => {
+    const refusing = {
+      open() {
+        const request = { error: new Error('denied') } as unknown as IDBOpenDBRequest;
+        queueMicrotask(() => request.onerror?.(new Event('error')));
+        return request;
+      },
+    } as unknown as IDBFactory;
+    await expect(indexedDbOutbox({ name: 't', indexedDB: refusing }).kept).resolves.toBe('memory');
+  });
+});
