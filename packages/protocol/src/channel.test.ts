@@ -46,7 +46,7 @@ describe('assertChannel', () => {
       }
     })();
     expect(error).toBeInstanceOf(ProtocolError);
-    expect((error as ProtocolError).bayeux).toBe('407:nope:Invalid channel');
+    expect(error).toMatchObject({ bayeux: '407:nope:Invalid channel' });
   });
 
   it('refuses wildcards where they are not allowed', () => {

@@ -4,13 +4,19 @@ import { ProtocolError } from '../errors.js';
 import { messageBatch } from './arbitraries.test-helpers.js';
 import { decodeBatch, encodeBatch, jsonTextDepthExceeds, jsonValueDepthExceeds } from './json-batch.js';
 
-function codeOf(fn: () => unknown): string | undefined {
+/** What `fn` threw: a ProtocolError, `'not-a-protocol-error'` for anything else, undefined for nothing. */
+function thrownBy(fn: () => unknown): ProtocolError | 'not-a-protocol-error' | undefined {
   try {
     fn();
   } catch (error) {
-    return error instanceof ProtocolError ? error.code : 'not-a-protocol-error';
+    return error instanceof ProtocolError ? error : 'not-a-protocol-error';
   }
   return undefined;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  const error = thrownBy(fn);
+  return error instanceof ProtocolError ? error.code : error;
 }
 
 describe('JSON batch codec', () => {
@@ -40,15 +46,11 @@ describe('JSON batch codec', () => {
   });
 
   it('rejects oversize input before parsing, with a 413 Bayeux error', () => {
-    const error = (() => {
-      try {
-        decodeBatch(`[{"channel":"/a","data":"${'x'.repeat(200)}"}]`, { maxLength: 100 });
-      } catch (caught) {
-        return caught as ProtocolError;
-      }
-    })();
-    expect(error?.code).toBe('too-large');
-    expect(error?.bayeux).toMatch(/^413:100:/);
+    const error = thrownBy(() =>
+      decodeBatch(`[{"channel":"/a","data":"${'x'.repeat(200)}"}]`, { maxLength: 100 }),
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'too-large', bayeux: expect.stringMatching(/^413:100:/) });
   });
 });
 
@@ -57,15 +59,9 @@ describe('JSON batch bounds', () => {
 
   it('refuses nesting deeper than maxDepth before parsing, with a 429 depth error', () => {
     const text = `[{"channel":"/meta/connect","id":${deep(6000)}}]`;
-    let caught: unknown;
-    try {
-      decodeBatch(text);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = thrownBy(() => decodeBatch(text));
     expect(caught).toBeInstanceOf(ProtocolError);
-    expect((caught as ProtocolError).code).toBe('too-deep');
-    expect((caught as ProtocolError).bayeux).toMatch(/^429:depth,64:/);
+    expect(caught).toMatchObject({ code: 'too-deep', bayeux: expect.stringMatching(/^429:depth,64:/) });
     // The batch array is level 1, the message level 2: data may nest 62 more.
     expect(() => decodeBatch(`[{"channel":"/a","data":${deep(62)}}]`)).not.toThrow();
     expect(codeOf(() => decodeBatch(`[{"channel":"/a","data":${deep(63)}}]`))).toBe('too-deep');
