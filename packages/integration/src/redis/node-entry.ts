@@ -1,7 +1,9 @@
 /**
  * One Push server process on the Redis broker, for the multi-process tests and the bench. Bundled
  * with esbuild at test time. Configured by environment: PORT, REDIS_URL, PUSH_REDIS_PREFIX,
- * PRESENCE_TTL, SESSION_TIMEOUT, CONNECT_TIMEOUT, NODE_TTL, PUSH_PUBLISH_KEY (HTTP publish stays closed
+ * PRESENCE_TTL, SESSION_TIMEOUT, CONNECT_TIMEOUT, NODE_TTL, REDIS_NAME (connection name prefix, so a
+ * test can cut this node's Redis connections), HISTORY_SIZE (messages of history per channel),
+ * PUSH_PUBLISH_KEY (HTTP publish stays closed
  * without it), and BROKER=memory for the single-process baseline of the bench. Prints `ready <port>`
  * once listening.
  */
@@ -14,6 +16,7 @@ const numberFrom = (value: string | undefined): number | undefined => (value ? N
 
 const presenceTtl = numberFrom(env.PRESENCE_TTL);
 const nodeTtl = numberFrom(env.NODE_TTL);
+const historySize = numberFrom(env.HISTORY_SIZE);
 const redis =
   env.BROKER === 'memory'
     ? undefined
@@ -22,6 +25,8 @@ const redis =
         ...(env.PUSH_REDIS_PREFIX ? { prefix: env.PUSH_REDIS_PREFIX } : {}),
         ...(presenceTtl ? { presenceTtl, presenceSweepInterval: Math.max(50, presenceTtl / 4) } : {}),
         ...(nodeTtl ? { nodeTtl } : {}),
+        ...(historySize ? { historySize } : {}),
+        ...(env.REDIS_NAME ? { redis: { connectionName: env.REDIS_NAME } } : {}),
       });
 const broker = redis ?? createMemoryBroker();
 const http = createServer();
