@@ -1,3 +1,4 @@
+import { captureOutput } from '@push/test-kit/output';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from './cli.js';
 
@@ -10,11 +11,7 @@ describe('push-server CLI', () => {
   });
 
   it('serves the transports on --path and guards HTTP publish with --publish-key', async () => {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const lines = captureOutput(process.stdout);
     stop = await main(['--port', '0', '--host', '127.0.0.1', '--path', '/rt', '--publish-key', 'k']);
     const url = /listening on (\S+)/.exec(lines.join(''))![1]!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rt$/);
@@ -45,11 +42,7 @@ describe('push-server CLI', () => {
 
 describe('push-server --origins', () => {
   it('allows listed sites (with credentials) and refuses others; a bad entry is a clear error', async () => {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const lines = captureOutput(process.stdout);
     const stop = await main(['--port', '0', '--host', '127.0.0.1', '--origins', 'https://app.example.com']);
     try {
       const url = /listening on (\S+)/.exec(lines.join(''))![1]!;

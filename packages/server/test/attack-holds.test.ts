@@ -6,11 +6,12 @@
 import { request as httpRequest } from 'node:http';
 import type { Reply } from '@push/protocol';
 import { handshake, handshakeMessage, post, WsClient } from '@push/test-kit/bayeux-client';
+import { captureOutput } from '@push/test-kit/output';
 import { SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { jwtAuthenticator } from '../src/index.js';
-import { closeAfterEach, type Running, startServer } from './helpers.js';
+import { closeAfterEach, openEventStream, type Running, startServer } from './helpers.js';
 import { clientFrame, closedBy, rawUpgrade } from './raw-socket.js';
 
 let server: Running | undefined;
@@ -130,17 +131,13 @@ describe('SSE field injection', () => {
     server = await startServer();
     const clientId = await handshake(server.url, ['eventsource']);
     await post(server.url, [{ channel: '/meta/subscribe', clientId, subscription: '/sse' }]);
-    const controller = new AbortController();
-    const response = await fetch(`${server.url}/${clientId}`, {
-      headers: { accept: 'text/event-stream' },
-      signal: controller.signal,
-    });
+    const { response, abort } = await openEventStream(server.url, clientId);
     const reader = response.body!.getReader();
     await server.push.publish('/sse', '\n\nid: 999\ndata: [{"channel":"/forged","data":1}]\n\nevent: x\r\n');
     let text = '';
     const decoder = new TextDecoder();
     while (!text.includes('/sse')) text += decoder.decode((await reader.read()).value);
-    controller.abort();
+    abort();
     for (const line of text.split(/\r\n|\r|\n/)) {
       expect(line.startsWith('id: 999')).toBe(false);
       expect(line.startsWith('event:')).toBe(false);
@@ -201,11 +198,7 @@ describe('the publish key', () => {
 
 describe('slowloris', () => {
   it('the CLI cuts a request whose headers trickle in for longer than 10 s; the server keeps serving', async () => {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const lines = captureOutput(process.stdout);
     const stop = await main(['--port', '0', '--host', '127.0.0.1']);
     try {
       const url = new URL(/listening on (\S+)/.exec(lines.join(''))![1]!);

@@ -108,13 +108,17 @@ describe('an authenticate hook without an origins list', () => {
 });
 
 describe('row 7: with an origins list, Origin-less browser requests are checked too', () => {
-  it('JSONP GET, form POST and iframe GET from a cross-site page (Sec-Fetch-Site) are refused before authenticate runs', async () => {
-    const calls: string[] = [];
-    server = await startServer({
+  /** A server for APP only, with the cookie authenticator and every Origin-less browser transport. */
+  const startGuarded = (calls: string[]) =>
+    startServer({
       origins: [APP],
       authenticate: cookieAuth(calls),
       transports: ['long-polling', 'callback-polling', 'iframe'],
     });
+
+  it('JSONP GET, form POST and iframe GET from a cross-site page (Sec-Fetch-Site) are refused before authenticate runs', async () => {
+    const calls: string[] = [];
+    server = await startGuarded(calls);
     const victim = { cookie: 'session=alice' };
     const send = browserRequests(server.url);
     for (const site of ['cross-site', 'same-site']) {
@@ -138,11 +142,7 @@ describe('row 7: with an origins list, Origin-less browser requests are checked 
 
   it('without Sec-Fetch-Site (older browsers), a foreign Referer is refused; a listed or same-host one passes', async () => {
     const calls: string[] = [];
-    server = await startServer({
-      origins: [APP],
-      authenticate: cookieAuth(calls),
-      transports: ['long-polling', 'callback-polling', 'iframe'],
-    });
+    server = await startGuarded(calls);
     const send = browserRequests(server.url);
     const victim = { cookie: 'session=alice' };
     for (const request of [send.jsonp, send.form, send.iframe]) {

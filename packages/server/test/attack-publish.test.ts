@@ -4,6 +4,7 @@
  */
 
 import { WsClient } from '@push/test-kit/bayeux-client';
+import { captureOutput } from '@push/test-kit/output';
 import { SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
@@ -154,16 +155,8 @@ describe('row 5: HTTP publish is closed by default and authorized like a Bayeux 
   });
 
   it('the CLI keeps the endpoint closed by default, says how to open it, and shouts when --open-publish opens it', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err.push(String(chunk));
-      return true;
-    });
+    const out = captureOutput(process.stdout);
+    const err = captureOutput(process.stderr);
     const previousKey = process.env.PUSH_PUBLISH_KEY;
     delete process.env.PUSH_PUBLISH_KEY;
     try {

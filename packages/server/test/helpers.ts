@@ -60,3 +60,20 @@ export function closeAfterEach<T extends { close(): unknown }>(after?: () => unk
   });
   return clients;
 }
+
+/**
+ * Opens the SSE stream of `clientId` on the server at `url` (its `url`): the response, and `abort`
+ * to end it from the client side.
+ * @example const { response, abort } = await openEventStream(server.url, clientId);
+ */
+export async function openEventStream(
+  url: string,
+  clientId: string,
+): Promise<{ response: Response; abort(): void }> {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/${clientId}`, {
+    headers: { accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  return { response, abort: () => controller.abort() };
+}

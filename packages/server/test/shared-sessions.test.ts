@@ -6,7 +6,7 @@ import type { Message } from '@push/protocol';
 import { eventually, handshake, post } from '@push/test-kit/bayeux-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broker, createMemoryBroker, type SessionStore } from '../src/index.js';
-import { type Running, startServer } from './helpers.js';
+import { openEventStream, type Running, startServer } from './helpers.js';
 
 /** Nodes and session owners, as Redis would hold them. */
 class Directory {
@@ -131,18 +131,14 @@ describe('shared sessions through broker.sessions', () => {
     const [a, b] = await pair();
     const clientId = await handshake(a.url, ['eventsource']);
     await post(a.url, [{ channel: '/meta/subscribe', clientId, subscription: '/s' }]);
-    const abort = new AbortController();
-    const stream = await fetch(`${b.url}/${clientId}`, {
-      headers: { accept: 'text/event-stream' },
-      signal: abort.signal,
-    });
+    const { response: stream, abort } = await openEventStream(b.url, clientId);
     const { text, reading } = readText(stream);
     // Published before or after the stream is attached on A, both go out on it, in order.
     await a.push.publish('/s', 'one');
     await b.push.publish('/s', 'two');
     await eventually(() => text().includes('"two"'));
     expect(text().indexOf('"one"')).toBeLessThan(text().indexOf('"two"'));
-    abort.abort();
+    abort();
     await reading;
   });
 

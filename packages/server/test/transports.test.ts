@@ -2,7 +2,7 @@
 import { createIframeDecoder, decodeJsonp, type Message, type Reply } from '@push/protocol';
 import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { closeAfterEach, type Running, startServer } from './helpers.js';
+import { closeAfterEach, openEventStream, type Running, startServer } from './helpers.js';
 
 let server: Running;
 /** Raw WebSocket clients, and the streams' aborts (a stream's `close()`). */
@@ -138,12 +138,8 @@ describe('long-polling', () => {
 describe('eventsource', () => {
   it('streams padding at once, then one id:-tagged event per message; upstream goes by POST', async () => {
     const clientId = await handshake(server.url, ['eventsource']);
-    const abort = new AbortController();
-    clients.push({ close: () => abort.abort() });
-    const response = await fetch(`${server.url}/${clientId}`, {
-      headers: { accept: 'text/event-stream' },
-      signal: abort.signal,
-    });
+    const { response, abort } = await openEventStream(server.url, clientId);
+    clients.push({ close: abort });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     let text = '';
     await readStream(response, (chunk) => {

@@ -204,7 +204,7 @@ async function openSocket(url: string): Promise<WebSocket> {
  */
 function sendFrame(ws: WebSocket, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
+    const done = (error?: unknown) => {
       clearTimeout(timer);
       ws.off('message', onMessage);
       ws.off('close', onClose);
@@ -216,7 +216,7 @@ function sendFrame(ws: WebSocket, text: string): Promise<void> {
         assertBayeuxBatch(data.toString(), 'websocket');
         done();
       } catch (error) {
-        done(error as Error);
+        done(error);
       }
     };
     const onClose = (code: number) =>
