@@ -1,9 +1,9 @@
 /**
  * The connection: the state table (`state.ts`) wired to negotiation (`negotiate.ts`), the
  * `/meta/connect` cycle with advice and heartbeats (`cycle.ts`), backoff and the online signal
- * (`reconnect.ts`) and background upgrades (`upgrade.ts`). What a state allows is read from its
- * row; each move records its reason. Requests from subscriptions/outbox/presence go through
- * `request()`.
+ * (`reconnect.ts`) and background upgrades (`upgrade.ts` decides, the connection carries out
+ * through its `UpgradeControl`). What a state allows is read from its row; each move records its
+ * reason. It owns the current link; requests from subscriptions/outbox/presence go through `request()`.
  */
 import type { ConnectionType, Message, ReconnectAdvice, Reply } from '@push/protocol';
 import { createConnectCycle } from './cycle.js';
@@ -47,6 +47,9 @@ export interface Connection extends Pick<PushClient, 'state' | 'transport' | 'cl
   request(message: Message): Promise<Reply>;
   close(): Promise<void>;
 }
+
+type Change = TransportChange['reason'];
+type Failure = TransportChange['error'];
 
 export function createConnection(c: ConnectionConfig): Connection {
   const { env } = c;
@@ -113,7 +116,7 @@ export function createConnection(c: ConnectionConfig): Connection {
     old?.close();
   }
 
-  async function run(change: TransportChange['reason'], why: StateReason): Promise<void> {
+  async function run(change: Change, why: StateReason): Promise<void> {
     reconnect.cancel();
     const my = ++round;
     if (!env.online.online()) return void states.move('disconnected', { code: 'offline' });
@@ -135,11 +138,7 @@ export function createConnection(c: ConnectionConfig): Connection {
     }
   }
 
-  function adopt(
-    result: Negotiated,
-    previous: ConnectionType | undefined,
-    change: TransportChange['reason'],
-  ) {
+  function adopt(result: Negotiated, previous: ConnectionType | undefined, change: Change) {
     if (result.handshake) cycle.session(result.handshake);
     const fell = result.fallbacks.length > 0;
     if (fell) fallbacks = [...fallbacks, ...result.fallbacks].slice(-20);
@@ -157,13 +156,7 @@ export function createConnection(c: ConnectionConfig): Connection {
   }
 
   /** Makes `next` the current link and reports the switch. */
-  function use(
-    next: Link,
-    i: number,
-    previous: ConnectionType | undefined,
-    reason: TransportChange['reason'],
-    error?: TransportChange['error'],
-  ) {
+  function use(next: Link, i: number, previous: ConnectionType | undefined, reason: Change, error?: Failure) {
     link = next;
     index = i;
     next.onMessage = c.onMessage;
