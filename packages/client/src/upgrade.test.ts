@@ -1,11 +1,25 @@
 // Background upgrade to a better transport without a gap or a duplicate.
 import { describe, expect, it } from 'vitest';
-import { memoryStorage, setup } from './testing/fakes.js';
+import { type Behavior, memoryStorage, setup } from './testing/fakes.js';
+
+/**
+ * A client whose origin remembers long-polling, so it connects on it and may upgrade to WebSocket
+ * (behaving as `websocket`) after `upgradeDelay`.
+ */
+function onLongPolling(websocket: Behavior = 'ok', upgradeDelay = 5000) {
+  const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
+  const t = setup({
+    storage,
+    order: ['websocket', 'long-polling'],
+    behaviors: { websocket },
+    client: { upgradeDelay },
+  });
+  return { storage, t };
+}
 
 describe('upgrade', () => {
   it('re-probes better transports and upgrades without a gap or a duplicate', async () => {
-    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
-    const t = setup({ storage, order: ['websocket', 'long-polling'], client: { upgradeDelay: 5000 } });
+    const { storage, t } = onLongPolling();
     const got: number[] = [];
     t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
     await t.clock.advance(0);
@@ -26,13 +40,7 @@ describe('upgrade', () => {
   });
 
   it('keeps the current transport when the probe fails, and tries again later', async () => {
-    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
-    const t = setup({
-      storage,
-      order: ['websocket', 'long-polling'],
-      behaviors: { websocket: 'never-open' },
-      client: { upgradeDelay: 5000 },
-    });
+    const { t } = onLongPolling('never-open');
     await t.clock.advance(6000);
     expect(t.factories.websocket.created).toHaveLength(1);
     expect(t.client.transport).toBe('long-polling');
@@ -46,13 +54,7 @@ describe('upgrade', () => {
 // Issue 14: an upgrade commits only after the new transport carried a round trip.
 describe('upgrade confirmation', () => {
   it('does not adopt a WebSocket that opens and then goes silent: the stream goes on over the old transport', async () => {
-    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
-    const t = setup({
-      storage,
-      order: ['websocket', 'long-polling'],
-      behaviors: { websocket: 'silent' },
-      client: { upgradeDelay: 5000 },
-    });
+    const { t } = onLongPolling('silent');
     const got: number[] = [];
     t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
     await t.clock.advance(0);
@@ -78,8 +80,7 @@ describe('upgrade confirmation', () => {
   });
 
   it('confirms an upgrade with a connect answered at once over the new transport', async () => {
-    const storage = memoryStorage({ 'push:transport:http://push.test': 'long-polling' });
-    const t = setup({ storage, order: ['websocket', 'long-polling'], client: { upgradeDelay: 1000 } });
+    const { t } = onLongPolling('ok', 1000);
     t.client.subscribe('/feed', () => {});
     await t.clock.advance(2000);
     expect(t.client.transport).toBe('websocket');

@@ -1,6 +1,7 @@
 import type { Subscription } from '@push/client';
 import type { ChannelMessage, PushClientLike } from './context.js';
 import { defer } from './lifecycle.js';
+import { perClient } from './per-client.js';
 
 /**
  * Where a channel subscription is: not yet asked for, sent, confirmed by the server, or refused.
@@ -61,7 +62,7 @@ interface Entry {
   cancelRelease: (() => void) | undefined;
 }
 
-const registries = new WeakMap<PushClientLike, ChannelRegistry>();
+const registries = perClient((client) => new ChannelRegistry(client));
 
 /**
  * One registry per client: one wire subscription per channel, shared by every hook that listens to
@@ -74,12 +75,7 @@ const registries = new WeakMap<PushClientLike, ChannelRegistry>();
  * stop();
  */
 export function channelRegistry(client: PushClientLike): ChannelRegistry {
-  let registry = registries.get(client);
-  if (!registry) {
-    registry = new ChannelRegistry(client);
-    registries.set(client, registry);
-  }
-  return registry;
+  return registries(client);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { PresenceMember, PushClientLike } from './context.js';
+import { perClient } from './per-client.js';
 import { PresenceChannel } from './presence-channel.js';
 
 /**
@@ -36,7 +37,7 @@ export const IDLE_PRESENCE: PresenceSnapshot<never> = Object.freeze({
   error: undefined,
 });
 
-const registries = new WeakMap<PushClientLike, PresenceRegistry>();
+const registries = perClient((client) => new PresenceRegistry(client));
 
 /**
  * One presence registry per client.
@@ -45,12 +46,7 @@ const registries = new WeakMap<PushClientLike, PresenceRegistry>();
  * const stop = presenceRegistry(client).listen('/chat/lobby', render);
  */
 export function presenceRegistry(client: PushClientLike): PresenceRegistry {
-  let registry = registries.get(client);
-  if (!registry) {
-    registry = new PresenceRegistry(client);
-    registries.set(client, registry);
-  }
-  return registry;
+  return registries(client);
 }
 
 /**

@@ -60,3 +60,13 @@ export const messageBatch = fc
     (messages) =>
       messages.map((m) => (m.id === undefined ? { channel: m.channel, data: m.data } : m)) as Message[],
   );
+
+/** Feeds `stream` to `feed` in pieces of `sizes` (then the rest): a decoder must not care where a stream is split. */
+export function feedInPieces(feed: (piece: string) => void, stream: string, sizes: readonly number[]): void {
+  let offset = 0;
+  for (const size of sizes) {
+    feed(stream.slice(offset, offset + size));
+    offset += size;
+  }
+  feed(stream.slice(offset));
+}

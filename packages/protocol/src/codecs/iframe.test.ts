@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../messages.js';
-import { messageBatch } from './arbitraries.test-helpers.js';
+import { feedInPieces, messageBatch } from './arbitraries.test-helpers.js';
 import {
   createIframeDecoder,
   encodeIframeChunk,
@@ -37,12 +37,7 @@ describe('forever-iframe codec', () => {
             encodeIframeEnd();
           const received: Array<Message[] | null> = [];
           const decoder = createIframeDecoder({ onBatch: (batch) => received.push(batch) });
-          let offset = 0;
-          for (const size of splits) {
-            decoder.feed(stream.slice(offset, offset + size));
-            offset += size;
-          }
-          decoder.feed(stream.slice(offset));
+          feedInPieces((piece) => decoder.feed(piece), stream, splits);
           // every chunk is followed by a heartbeat: an empty batch
           expect(received).toEqual([null, ...batches.flatMap((b) => [JSON.parse(JSON.stringify(b)), []])]);
         },

@@ -1,19 +1,14 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostileString, messageBatch } from './arbitraries.test-helpers.js';
+import { feedInPieces, hostileString, messageBatch } from './arbitraries.test-helpers.js';
 import { encodeBatch } from './json-batch.js';
 import { encodeSseComment, encodeSseEvent, encodeSsePadding } from './sse.js';
 
 function parseAll(stream: string, chunkSizes: number[] = []): EventSourceMessage[] {
   const events: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => events.push(event) });
-  let offset = 0;
-  for (const size of chunkSizes) {
-    parser.feed(stream.slice(offset, offset + size));
-    offset += size;
-  }
-  parser.feed(stream.slice(offset));
+  feedInPieces((piece) => parser.feed(piece), stream, chunkSizes);
   return events;
 }
 
