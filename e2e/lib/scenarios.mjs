@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { startProxy } from './proxy.mjs';
+import { outboxCases } from './scenarios-outbox.mjs';
 import { endpointsFor } from './stack.mjs';
 
 export const TRANSPORTS = ['websocket', 'eventsource', 'long-polling', 'iframe'];
@@ -579,6 +580,7 @@ export function cases() {
   }
   for (const h of hostile) out.push({ ...h });
   for (const c of switches) out.push({ ...c });
+  for (const c of outboxCases) out.push({ ...c }); // issue 14, publish across a reload: scenarios-outbox.mjs
   return out.map((c) => ({
     kind: 'single',
     via: 'direct',

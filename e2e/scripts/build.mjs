@@ -37,6 +37,7 @@ export async function buildAll({ quiet = false } = {}) {
       entryPoints: {
         'e2e-page': join(root, 'src/pages/e2e-page.ts'),
         'react-page': join(root, 'src/pages/react-page.tsx'),
+        'outbox-page': join(root, 'src/pages/outbox-page.ts'),
       },
       outdir: out,
       platform: 'browser',
