@@ -8,10 +8,10 @@
  * bytes = liveness). Either way the first `/meta/connect` is sent with `advice.timeout: 0` and must
  * be answered within the deadline.
  *
- * A step fails on the transport (a {@link TransportError}, or its deadline) and the next factory
- * is tried. A refused handshake or a failing `auth()` is no transport's fault: it is a PushError,
- * the same on every transport, and ends the round without a fallback. The two are told apart with
- * `instanceof`.
+ * A step (`step.ts`) fails on the transport (a {@link TransportError}, or its deadline) and the
+ * next factory is tried. A refused handshake or a failing `auth()` is no transport's fault: it is a
+ * PushError, the same on every transport, and ends the round without a fallback. The two are told
+ * apart with `instanceof`.
  */
 import {
   BAYEUX_VERSION,
@@ -23,7 +23,8 @@ import {
 } from '@push/protocol';
 import { PushError } from './errors.js';
 import { createLink, type Link } from './link.js';
-import { type Platform, TransportError, type TransportFactory } from './transports/transport.js';
+import { ask, confirm, open, StepError } from './step.js';
+import type { Platform, TransportError, TransportFactory } from './transports/transport.js';
 import type { AuthToken, Fallback, FallbackReason } from './types.js';
 
 export interface NegotiateOptions {
@@ -59,41 +60,6 @@ export interface Negotiated {
   error?: TransportError | PushError;
 }
 
-/** A step that failed: the fallback reason to record and the failure behind it. Try the next transport. */
-export class StepError extends Error {
-  constructor(
-    readonly reason: FallbackReason,
-    readonly failure: TransportError | PushError,
-  ) {
-    super(reason);
-  }
-}
-
-/**
- * Awaits `promise` within `timeout` ms. A missed deadline or a TransportError becomes a StepError
- * `{name}-timeout|failed`; anything else (a PushError) passes through.
- */
-export async function step<T>(
-  promise: Promise<T>,
-  timeout: number,
-  env: Platform,
-  name: 'open' | 'handshake' | 'connect',
-  type: ConnectionType,
-): Promise<T> {
-  let timer: unknown;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = env.clock.setTimeout(() => reject(new TransportError('timeout', type)), timeout);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } catch (error) {
-    if (!(error instanceof TransportError)) throw error;
-    throw new StepError(`${name}-${error.code === 'timeout' ? 'timeout' : 'failed'}`, error);
-  } finally {
-    env.clock.clearTimeout(timer);
-  }
-}
-
 /** The handshake request: connection types, the ack extension, fallback reports and credentials. */
 async function handshakeRequest(
   o: NegotiateOptions,
@@ -111,26 +77,6 @@ async function handshakeRequest(
   const supportedConnectionTypes = o.factories.map((f) => f.type);
   return { channel: '/meta/handshake', version: BAYEUX_VERSION, supportedConnectionTypes, ext };
 }
-
-/** Opens `link`'s transport (for `clientId`, if known) within the deadline. */
-export function open(o: NegotiateOptions, link: Link, clientId?: string): Promise<void> {
-  link.transport.open(clientId);
-  return step(link.opened, o.timeout, o.env, 'open', link.factory.type);
-}
-
-/** Sends `message` on `link` with a fresh id; its reply must come within the deadline. */
-export function ask(
-  o: NegotiateOptions,
-  link: Link,
-  message: Message,
-  name: 'handshake' | 'connect',
-): Promise<Reply> {
-  return step(link.request({ ...message, id: o.nextId() }), o.timeout, o.env, name, link.factory.type);
-}
-
-/** The first `/meta/connect` on `link` (`advice.timeout: 0`): answered at once, it proves the round trip. */
-export const confirm = (o: NegotiateOptions, link: Link, clientId: string): Promise<Reply> =>
-  ask(o, link, o.connect(clientId, link.factory.type, 0), 'connect');
 
 /**
  * Tries one factory; resolves with a connected link, throws a StepError (try the next one) or a

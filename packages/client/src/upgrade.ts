@@ -10,7 +10,8 @@
  */
 import type { Reply } from '@push/protocol';
 import { createLink, defer, type Link } from './link.js';
-import { confirm, type NegotiateOptions, open } from './negotiate.js';
+import type { NegotiateOptions } from './negotiate.js';
+import { confirm, open } from './step.js';
 import { TransportError } from './transports/transport.js';
 
 /**
