@@ -62,7 +62,7 @@ describe('publish and the offline outbox', () => {
     expect(sent).toHaveLength(1); // the first copy never reached the fake server
     expect(resolved).toBe(1);
     const key = sent[0]?.ext?.push?.key;
-    expect(key).toMatch(/^\d+(,\d+){3}$/);
+    expect(key).toMatch(/^-?\d+(,-?\d+){3}$/);
     await t.clock.advance(1000);
     expect(resolved).toBe(1);
   });

@@ -78,16 +78,21 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           return reject(new PushError('invalid-channel', `Cannot publish to ${channel}`));
         }
         if (deps.closed()) return reject(new PushError('closed', 'Client closed'));
-        // 128 random bits: a key nobody else can guess, so nobody else can make it a repeat.
-        key =
-          parsed.kind === 'service' ? undefined : (key ?? crypto.getRandomValues(new Uint32Array(4)).join());
         const item: Item = {
-          message: { channel, data, ext: key ? { push: { key } } : undefined },
+          message: {
+            channel,
+            data,
+            // 128 random bits: a key nobody else can guess, so nobody else can make it a repeat.
+            ext:
+              parsed.kind === 'service'
+                ? undefined
+                : { push: { key: key || crypto.getRandomValues(new Int32Array(4)).join() } },
+          },
           resolve: settle(resolve),
           reject: settle(reject),
         };
         count(1);
-        if (deps.connected() && queue.length === 0) return dispatch(item);
+        if (deps.connected() && !queue.length) return dispatch(item);
         if (queue.length >= deps.max) {
           return item.reject(new PushError('queue-full', `Queue full (${deps.max}): raise maxQueue`));
         }

@@ -3,7 +3,7 @@ import type { PersistentOutbox, Restored } from './index.js';
 import type { Row, Rows, StoredPublish } from './rows.js';
 
 /** 128 random bits, like the client's own keys: nobody else can guess one. */
-const randomKey = () => crypto.getRandomValues(new Uint32Array(4)).join();
+const randomKey = () => crypto.getRandomValues(new Int32Array(4)).join();
 
 export function persistentOutbox(
   opening: Promise<[Rows, 'indexeddb' | 'memory']>,
