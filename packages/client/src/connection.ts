@@ -6,48 +6,18 @@
  * reason. It owns the current link; requests from subscriptions/outbox/presence go through `request()`.
  */
 import type { ConnectionType, Message, ReconnectAdvice, Reply } from '@push/protocol';
+import type { Connection, ConnectionConfig } from './connection-config.js';
 import { createConnectCycle } from './cycle.js';
 import { isRetriable, PushError } from './errors.js';
-import type { HoldPolicy } from './hold.js';
 import type { Link } from './link.js';
-import type { TransportMemory } from './memory.js';
 import { type Negotiated, type NegotiateOptions, negotiate } from './negotiate.js';
 import { createTimer } from './platform.js';
 import { createReconnect } from './reconnect.js';
 import { createStates } from './state.js';
 import { step } from './step.js';
-import type { Platform, TransportError, TransportFactory } from './transports/transport.js';
-import type { AuthToken, ClientEvents, Fallback, PushClient, StateReason, TransportChange } from './types.js';
+import type { TransportError } from './transports/transport.js';
+import type { Fallback, StateReason, TransportChange } from './types.js';
 import type { UpgradeControl } from './upgrade.js';
-
-export interface ConnectionConfig {
-  url: URL;
-  env: Platform;
-  factories: readonly TransportFactory[];
-  auth?: AuthToken | (() => Promise<AuthToken>);
-  attemptTimeout: number;
-  heartbeatGrace: number;
-  backoff: { base: number; max: number };
-  upgradeDelay: number;
-  emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
-  /** Data and other non-reply messages, from the current link or one being drained. */
-  onMessage(message: Message): void;
-  /** Connected; `fresh` when the session is new (subscriptions must be renewed). */
-  onConnected(fresh: boolean): void;
-  /** Transport memory per origin (`memory.ts`); absent in the WebSocket-only entry. */
-  memory?: TransportMemory;
-  /** Held-request adaptation (`hold.ts`); absent in the WebSocket-only entry. */
-  holdPolicy?: (env: Platform) => HoldPolicy;
-  /** Background upgrader (`upgrade.ts`); absent in single-transport entries. */
-  upgrade?: (control: UpgradeControl, delay: number) => void;
-}
-
-export interface Connection extends Pick<PushClient, 'state' | 'transport' | 'clientId' | 'fallbacks'> {
-  start(): void;
-  /** Sends a request on the current link; rejects with `connection-lost` when there is none. */
-  request(message: Message): Promise<Reply>;
-  close(): Promise<void>;
-}
 
 type Change = TransportChange['reason'];
 type Failure = TransportChange['error'];
