@@ -90,6 +90,20 @@ describe('a persistent outbox (attach)', () => {
     expect(await rows.all()).toEqual([]);
   });
 
+  it('keeps no more than the client queues: a publish the full queue refuses is not kept', async () => {
+    const rows = memoryRows();
+    const outbox = persistentOutbox(Promise.resolve([rows, 'memory']), 300_000, () => 1000);
+    const t = setup({ client: { autoConnect: false, maxQueue: 2 } });
+    outbox.attach(t.client);
+    const kept = [t.client.publish('/q', 1), t.client.publish('/q', 2)];
+    await expect(t.client.publish('/q', 3)).rejects.toMatchObject({ code: 'queue-full' });
+    expect((await rows.all()).map((row) => row.data)).toEqual([1, 2]);
+    t.client.connect();
+    await t.clock.advance(0);
+    await Promise.all(kept);
+    expect(await rows.all()).toEqual([]);
+  });
+
   it('removes what close() rejects: a later page does not send it', async () => {
     const rows = memoryRows();
     const outbox = persistentOutbox(Promise.resolve([rows, 'memory']), 300_000, () => 1000);
