@@ -50,8 +50,8 @@ async function node(prefix: string, name: string, env: Record<string, string> = 
   return started;
 }
 
-async function proxy(port: number): Promise<TcpProxy> {
-  const started = await startTcpProxy(port);
+async function proxy(...ports: number[]): Promise<TcpProxy> {
+  const started = await startTcpProxy(...ports);
   cleanup.push(() => started.close());
   return started;
 }
@@ -198,6 +198,30 @@ describe('the Redis relay without loss', () => {
     const offsets = [...new Set(wire().map((m) => m.ext?.push?.offset ?? 0))].sort((x, y) => x - y);
     expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
     expect(ws.received.filter((m) => 'successful' in m && m.successful === false)).toEqual([]);
+  }, 60_000);
+
+  it('a @push/client WebSocket cut three times reconnects through a round-robin balancer onto the other node and keeps its session', async () => {
+    const prefix = freshPrefix();
+    const [a, b] = await Promise.all([node(prefix, 'A'), node(prefix, 'B')]);
+    const lb = await proxy(a.port, b.port);
+    const c = client(lb.base, websocket());
+    const sub = numbered(c, '/n');
+    await sub.ready;
+    const clientId = c.clientId;
+    expect(clientId).toBeDefined();
+    const { sent, failed } = await stream(
+      200,
+      (i) => (i % 2 ? a.base : b.base),
+      async (i) => {
+        if (i % 50 === 25) lb.cut(); // the next socket lands on the other node
+      },
+    );
+    await until(() => sent.every((n) => sub.got.includes(n)), 15_000, 'every number after the cuts');
+    await sleep(300);
+    expectLossless(sub.got, sent, failed);
+    expect(sub.unrecovered).toEqual([]);
+    // Relayed to the owner, not refused with 402: the session (and its queue) survived each move.
+    expect(c.clientId).toBe(clientId);
   }, 60_000);
 
   it('a node killed mid-stream: its clients reconnect to the other node and lose nothing that reached Redis', async () => {

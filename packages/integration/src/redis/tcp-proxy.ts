@@ -1,6 +1,7 @@
 /**
  * A TCP proxy for the failover tests: the load balancer in front of the nodes. It sends each new
- * connection to the current target, can move to another target (a failover), and can freeze:
+ * connection to the next of its targets in turn (round-robin), can move to another target (a
+ * failover), can cut every open connection, and can freeze:
  * keep every socket open but pass nothing and answer nothing, as a peer that vanished without a
  * FIN (a tab killed, a laptop lid closed, a cable pulled).
  */
@@ -11,13 +12,17 @@ export interface TcpProxy {
   readonly base: string;
   /** New connections go to `port` from now on (open ones stay where they are). */
   retarget(port: number): void;
+  /** Closes every open connection at once, both ways (the client reconnects through the proxy). */
+  cut(): void;
   /** Passes nothing more, either way, on open or new connections; no socket is closed. */
   freeze(): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
-  let target = targetPort;
+/** Starts a proxy to `targets` (ports on 127.0.0.1), one connection to each in turn. */
+export async function startTcpProxy(...targets: number[]): Promise<TcpProxy> {
+  let ports = targets;
+  let turn = 0;
   let frozen = false;
   const sockets = new Set<Socket>();
   const pairs = new Set<[Socket, Socket]>();
@@ -32,7 +37,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       client.pause(); // accepted, never answered: a black hole
       return;
     }
-    const upstream = connect(target, '127.0.0.1');
+    const upstream = connect(ports[turn++ % ports.length]!, '127.0.0.1');
     track(upstream);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -52,7 +57,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     base: `http://127.0.0.1:${port}/push`,
     retarget(next) {
-      target = next;
+      ports = [next];
+    },
+    cut() {
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
     },
     freeze() {
       frozen = true;
