@@ -66,21 +66,12 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     [...entries.values()].filter((e) => channelMatches(e.pattern, channel));
 
   /**
-   * The channels with a position that `pattern` covers. A plain channel is a lookup: renewing or
-   * ending many subscriptions must not scan every position.
-   */
-  const under = (pattern: string) =>
-    [...(isWildcard(pattern) ? positions.keys() : [pattern])].filter(
-      (c) => positions.has(c) && channelMatches(pattern, c),
-    );
-
-  /**
    * Ends a subscription and forgets the positions (and held gaps) of the channels it covered that
    * no other one covers: an app churning through channels all day must not keep one per channel.
    */
   function drop(pattern: string): void {
     entries.delete(pattern);
-    for (const channel of under(pattern))
+    for (const channel in seenUnder(pattern))
       if (!covering(channel)[0]) {
         positions.delete(channel);
         gaps.delete(channel);
@@ -89,10 +80,16 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
 
   /** Last positions of the channels `pattern` covers (itself, or those under a wildcard). */
   function seenUnder(pattern: string): Record<string, StreamPosition> | undefined {
+    if (!isWildcard(pattern)) {
+      // A plain channel is a lookup: renewing or ending many subscriptions must not scan every position.
+      const position = positions.get(pattern);
+      return position && { [pattern]: position };
+    }
     let seen: Record<string, StreamPosition> | undefined;
-    for (const channel of under(pattern)) {
+    for (const [channel, position] of positions) {
+      if (!channelMatches(pattern, channel)) continue;
       seen ??= {};
-      seen[channel] = positions.get(channel)!;
+      seen[channel] = position;
     }
     return seen;
   }
@@ -170,7 +167,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           handle.handler(message.data, message);
         } catch (cause) {
           // The app's own bug, not the server's refusal: its own code, delivery goes on.
-          const message = `A handler of ${pattern} threw: ${cause}`;
+          const message = `${pattern} handler threw: ${cause}`;
           deps.emit('error', new PushError('handler-failed', message, undefined, undefined, { cause }));
         }
       }
@@ -223,9 +220,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           owner.handles.delete(handle);
           if (owner.handles.size > 0 || entries.get(channel) !== owner) return;
           drop(channel);
-          if (owner.subscribed && deps.connected()) {
+          if (owner.subscribed && deps.connected())
             deps.request({ channel: '/meta/unsubscribe', subscription: channel } as Message).catch(() => {});
-          }
         },
       };
       owner.handles.add(handle);
@@ -259,7 +255,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       // the gap may be filled now: deliver what was held back, in order (no position once a handler
       // unsubscribed the last subscription covering it: NaN ends the loop)
       const gap = gaps.get(channel);
-      const after = () => (positions.get(channel)?.offset ?? Number.NaN) + 1;
+      const after = () => (positions.get(channel)?.offset ?? -9) + 1;
       for (let next = gap?.get(after()); next; ) {
         gap!.delete(next.ext!.push!.offset!);
         dispatch(next);
