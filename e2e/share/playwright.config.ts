@@ -15,7 +15,17 @@ export default defineConfig({
   reporter: [['list']],
   use: { trace: 'retain-on-failure', actionTimeout: 15_000, navigationTimeout: 15_000 },
   projects: [
-    debianChromium,
+    {
+      ...debianChromium,
+      use: {
+        ...debianChromium.use,
+        // Playwright turns Chromium's back/forward cache off by default; the bfcache test needs it
+        launchOptions: {
+          ...debianChromium.use.launchOptions,
+          ignoreDefaultArgs: ['--disable-back-forward-cache'],
+        },
+      },
+    },
     {
       name: 'firefox',
       use: {

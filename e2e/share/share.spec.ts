@@ -18,34 +18,34 @@ test.afterEach(async () => {
 let ids = 0;
 const channelFor = (name: string) => `/share/${name}-${Date.now().toString(36)}-${++ids}`;
 
-async function openTabs(
-  context: BrowserContext,
-  n: number,
-  q: {
-    transport: string;
-    share: boolean;
-    channel: string;
-    worker?: boolean;
-    workerUrl?: string;
-    locks?: boolean;
-  },
-): Promise<Page[]> {
+interface TabQuery {
+  transport: string;
+  share: boolean;
+  channel: string;
+  worker?: boolean;
+  workerUrl?: string;
+  locks?: boolean;
+}
+
+/** Loads the sharing test page in `page`. */
+async function load(page: Page, q: TabQuery): Promise<Page> {
+  const query = new URLSearchParams({
+    url: stack.push,
+    transport: q.transport,
+    share: q.share ? '1' : '0',
+    channel: q.channel,
+    ...(q.worker ? { worker: '1' } : {}),
+    ...(q.workerUrl ? { workerUrl: q.workerUrl } : {}),
+    ...(q.locks === false ? { locks: '0' } : {}),
+  });
+  await page.goto(`${stack.harness}/share.html?${query}`);
+  await page.waitForFunction(() => (window as any).__shareReady === true);
+  return page;
+}
+
+async function openTabs(context: BrowserContext, n: number, q: TabQuery): Promise<Page[]> {
   const pages: Page[] = [];
-  for (let i = 0; i < n; i++) {
-    const page = await context.newPage();
-    const query = new URLSearchParams({
-      url: stack.push,
-      transport: q.transport,
-      share: q.share ? '1' : '0',
-      channel: q.channel,
-      ...(q.worker ? { worker: '1' } : {}),
-      ...(q.workerUrl ? { workerUrl: q.workerUrl } : {}),
-      ...(q.locks === false ? { locks: '0' } : {}),
-    });
-    await page.goto(`${stack.harness}/share.html?${query}`);
-    await page.waitForFunction(() => (window as any).__shareReady === true);
-    pages.push(page);
-  }
+  for (let i = 0; i < n; i++) pages.push(await load(await context.newPage(), q));
   return pages;
 }
 
@@ -303,3 +303,96 @@ test('eventsource: a SharedWorker script that 404s falls back to the election wi
   for (const page of pages) expect(gapFree(await received(page), n)).toBe(true);
   await expectOneSession('worker 404');
 });
+
+// Page lifecycle, shared or not. A tab hidden for 5 minutes: Playwright's fake clock, advanced a
+// minute at a time (what intensive background throttling does to timers: they fire late, in a
+// batch) while the server keeps its real pace. The tab must neither reconnect nor lose its
+// subscription, and still receive at once.
+for (const share of [false, true]) {
+  test(`long-polling${share ? ' shared' : ''}: a tab hidden for 5 minutes (fake clock) keeps its subscription`, async ({
+    page,
+  }) => {
+    await page.clock.install();
+    const channel = channelFor('hidden');
+    const tab = await load(page, { transport: 'long-polling', share, channel });
+    await waitAll([tab], (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+    const before = await info(tab);
+    await tab.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    for (let minute = 0; minute < 5; minute++) {
+      await tab.clock.fastForward('01:00');
+      await tab.waitForTimeout(1500); // real time for the server's answers in between
+    }
+    const after = await info(tab);
+    const states: string[] = await tab.evaluate(() => (window as any).shareTab.states);
+    console.log(
+      `[hidden 5 min${share ? ', shared' : ''}] states ${states.join(',')}; proxy ${JSON.stringify(stack.counts)}`,
+    );
+    expect(after).toMatchObject({ state: 'connected', subscribed: 'subscribed', clientId: before.clientId });
+    expect(states).not.toContain('reconnecting');
+    expect(stack.counts.handshakes).toBe(1);
+    await stack.ctl('stream', { channel, count: 5, intervalMs: 5 });
+    await expect.poll(async () => (await received(tab)).length, { timeout: 2000 }).toBe(5);
+  });
+}
+
+// Back/forward cache: navigate away and back. Whether the engine kept the page is read from the
+// page itself (`pageshow` with `persisted`). Where it did not (the engine refused the page: its
+// reasons are logged where the engine tells them), the restore is replayed on the page with the
+// lifecycle events a bfcache round trip fires (pagehide then pageshow, both `persisted: true`),
+// and the log says which path ran.
+for (const share of [false, true]) {
+  test(`long-polling${share ? ' shared' : ''}: back from the back/forward cache (or its event replay), receives within 2 s`, async ({
+    page,
+    browserName,
+  }) => {
+    const channel = channelFor('bfcache');
+    const tab = await load(page, { transport: 'long-polling', share, channel });
+    await waitAll([tab], (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+    await tab.evaluate(() => {
+      (window as any).__marker = 'same document';
+    });
+    await tab.goto(`${stack.harness}/share.html?away=1`);
+    await tab.waitForTimeout(500);
+    // a page restored from the bfcache fires no load event: wait for the commit only
+    await tab.goBack({ waitUntil: 'commit' });
+    await tab.waitForFunction(() => (window as any).__shareReady === true);
+    const back = await tab.evaluate(() => ({
+      marker: (window as any).__marker,
+      shows: [...(window as any).shareTab.shows],
+      // Chromium says why a page was not restored; Firefox has no such API
+      notRestored: (performance.getEntriesByType('navigation')[0] as any)?.notRestoredReasons?.reasons?.map(
+        (r: { reason: string }) => r.reason,
+      ),
+    }));
+    const restored = back.marker === 'same document' && back.shows.at(-1) === true;
+    console.log(
+      `[${browserName}${share ? ' shared' : ''}] bfcache: ${restored ? 'restored (pageshow persisted)' : `not kept, page loaded anew; reasons ${JSON.stringify(back.notRestored ?? 'not given')}; replaying pagehide/pageshow persisted`}`,
+    );
+    if (!restored) expect(back.shows).toEqual([false]); // loaded anew, not a restore in disguise
+    await waitAll([tab], (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+    const publish = (seq: number) => stack.ctl('publish', { channel, data: { seq } });
+    const base = (await received(tab)).length;
+    await publish(base + 1); // a position to resume from
+    await expect.poll(async () => (await received(tab)).length).toBe(base + 1);
+    let shown = Date.now();
+    if (!restored) {
+      await tab.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+      await publish(base + 2); // while the page is "in the cache"
+      await tab.waitForTimeout(300);
+      shown = Date.now();
+      await tab.evaluate(() => dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+    }
+    await publish(base + 3);
+    const want = restored ? [base + 1, base + 3] : [base + 1, base + 2, base + 3];
+    await expect
+      .poll(async () => (await received(tab)).slice(base), { timeout: 2000, intervals: [50] })
+      .toEqual(want);
+    console.log(
+      `[${browserName}${share ? ' shared' : ''}] all received ${Date.now() - shown} ms after pageshow`,
+    );
+  });
+}

@@ -24,6 +24,9 @@ const client = createClient({
   credentials: 'omit', // the push server is another port here: CORS without credentials
 }) as SharedClient;
 const errors: string[] = [];
+// pageshow's `persisted` each time the page is shown: true when it came back from the bfcache
+const shows: boolean[] = [];
+addEventListener('pageshow', (e) => shows.push(e.persisted));
 client.on('state', (s) => states.push(s));
 client.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
 const sub = client.subscribe(q.get('channel')!, (data: any) => {
@@ -33,6 +36,7 @@ w.shareTab = {
   received,
   states,
   errors,
+  shows,
   sub,
   info: () => ({
     state: client.state,
