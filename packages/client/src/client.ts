@@ -4,6 +4,7 @@
  */
 import { isDataMessage, type Message } from '@push/protocol';
 import { createConnection } from './connection.js';
+import { createEmitter } from './emitter.js';
 import { PushError } from './errors.js';
 import type { HoldPolicy } from './hold.js';
 import type { TransportMemory } from './memory.js';
@@ -12,7 +13,6 @@ import { createPlatform } from './platform.js';
 import type { createPresences } from './presence.js';
 import { createSubscriptions } from './subscriptions.js';
 import type {
-  ClientEvents,
   ClientOptions,
   ConnectionType,
   OnlineSignal,
@@ -21,8 +21,6 @@ import type {
   TransportFactory,
 } from './types.js';
 import type { UpgradeControl } from './upgrade.js';
-
-type Listener = (...args: never[]) => void;
 
 /**
  * Builds a `createClient` bound to a registry of transport factories (names in
@@ -59,12 +57,7 @@ export function createClientFactory(
       }
       return factory;
     });
-    // Client events carry several arguments (`state, previous`), which mitt's single-payload
-    // handlers cannot; a map of listener sets does it in fewer bytes than wrapping mitt.
-    const listeners = new Map<keyof ClientEvents, Set<Listener>>();
-    const emit = <K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]) => {
-      for (const fn of [...(listeners.get(event) ?? [])]) (fn as (...a: unknown[]) => void)(...args);
-    };
+    const [emit, on, off] = createEmitter();
 
     const connected = () => connection.state === 'connected';
     const request = (message: Message) => connection.request(message);
@@ -125,14 +118,8 @@ export function createClientFactory(
         if (!presences) throw new PushError('invalid-option', 'No presence here: use @push/client');
         return presences.get(channel);
       },
-      on(event, fn) {
-        if (!listeners.has(event)) listeners.set(event, new Set());
-        listeners.get(event)!.add(fn as unknown as Listener);
-        return () => client.off(event, fn);
-      },
-      off(event, fn) {
-        listeners.get(event)?.delete(fn as unknown as Listener);
-      },
+      on,
+      off,
       connect: () => connection.start(),
       async close() {
         outbox.fail(new PushError('closed', 'Client closed'));
