@@ -35,11 +35,11 @@ describe('Deadlines', () => {
     const first = deadlines.add(100, { onDeadline: () => fired.push('first') });
     advance(30);
     deadlines.add(100, { onDeadline: () => fired.push('second') });
-    deadlines.cancel(first);
+    deadlines.cancel(100, first);
     advance(100);
     expect(fired).toEqual(['second']);
     const last = deadlines.add(100, { onDeadline: () => fired.push('last') });
-    deadlines.cancel(last);
+    deadlines.cancel(100, last);
     advance(100);
     expect(fired).toEqual(['second']);
     expect(pending()).toBe(0);
@@ -51,11 +51,42 @@ describe('Deadlines', () => {
     let count = 0;
     for (let i = 0; i < 5000; i++) {
       const d = deadlines.add(1000, { onDeadline: () => count++ });
-      if (i % 2 === 0) deadlines.cancel(d);
+      if (i % 2 === 0) deadlines.cancel(1000, d);
       advance(1);
     }
     advance(1000);
     expect(count).toBe(2500);
+  });
+});
+
+describe('a stale handle', () => {
+  it('cancels nothing once its deadline fired, even in a lane that was emptied and made again', () => {
+    const { clock, advance } = manualClock();
+    const deadlines = new Deadlines(clock);
+    const fired: string[] = [];
+    const old = deadlines.add(100, { onDeadline: () => fired.push('old') });
+    advance(100);
+    const fresh = deadlines.add(100, { onDeadline: () => fired.push('fresh') });
+    expect(fresh).not.toBe(old);
+    deadlines.cancel(100, old);
+    deadlines.cancel(50, fresh); // another duration's lane: not this entry
+    advance(100);
+    expect(fired).toEqual(['old', 'fresh']);
+  });
+
+  it('stays valid after its lane drops the fired entries before it', () => {
+    const { clock, advance } = manualClock();
+    const deadlines = new Deadlines(clock);
+    let count = 0;
+    for (let i = 0; i < 3000; i++) deadlines.add(10, { onDeadline: () => count++ });
+    advance(5);
+    const later: number[] = [];
+    for (let i = 0; i < 10; i++) later.push(deadlines.add(10, { onDeadline: () => count++ }));
+    advance(5); // the first 3000 fire; the lane is compacted when it re-arms
+    expect(count).toBe(3000);
+    for (const handle of later) deadlines.cancel(10, handle);
+    advance(10);
+    expect(count).toBe(3000);
   });
 });
 

@@ -3,6 +3,9 @@
  * `advice.timeout`): one clock timer per duration, for the earliest entry, instead of a timer
  * object per waiter. Entries of one duration expire in the order they were added, so each
  * duration is a FIFO and its head is always the next to expire.
+ *
+ * An entry costs two array slots (its target, its time) and no object of its own: every idle
+ * client holds one or two, and memory per idle connection is one of the server's targets.
  */
 import type { Clock, TimerHandle } from './clock.js';
 
@@ -11,15 +14,19 @@ export interface DeadlineTarget {
   onDeadline(): void;
 }
 
-/** One scheduled deadline; pass it to {@link Deadlines.cancel}. */
-export interface Deadline {
-  readonly at: number;
-  target: DeadlineTarget | undefined;
-}
+/**
+ * One scheduled deadline: a number (a small integer while the server is young, so holding one
+ * costs a field and nothing more). Pass it, with its duration, to {@link Deadlines.cancel}.
+ */
+export type Deadline = number;
 
+/** The entries of one duration, oldest first, from `head` on; `base` numbers `targets[0]`. */
 interface Lane {
-  entries: Deadline[];
+  targets: Array<DeadlineTarget | undefined>;
+  /** When each entry is due (a packed array of numbers: no boxed number per entry). */
+  ats: number[];
   head: number;
+  base: number;
   timer: TimerHandle | undefined;
 }
 
@@ -27,10 +34,15 @@ interface Lane {
  * @example
  * const deadlines = new Deadlines(clock);
  * const d = deadlines.add(30_000, session); // session.onDeadline() in 30 s
- * deadlines.cancel(d);
+ * deadlines.cancel(30_000, d);
  */
 export class Deadlines {
   private readonly lanes = new Map<number, Lane>();
+  /**
+   * Where the next new lane starts numbering: past every entry a removed lane ever had, so a
+   * stale handle of a lane that came and went can never cancel an entry of its successor.
+   */
+  private nextBase = 0;
 
   /**
    * @param onError called when a target's `onDeadline` throws: the other targets still fire and
@@ -41,51 +53,69 @@ export class Deadlines {
     private readonly onError: (target: DeadlineTarget, error: unknown) => void = () => {},
   ) {}
 
+  /** Calls `target.onDeadline()` in `ms`; the returned handle cancels it (with the same `ms`). */
   add(ms: number, target: DeadlineTarget): Deadline {
-    const deadline: Deadline = { at: this.clock.now() + ms, target };
     let lane = this.lanes.get(ms);
     if (!lane) {
-      lane = { entries: [], head: 0, timer: undefined };
+      lane = { targets: [], ats: [], head: 0, base: this.nextBase, timer: undefined };
       this.lanes.set(ms, lane);
     }
-    lane.entries.push(deadline);
+    const handle = lane.base + lane.targets.length;
+    lane.targets.push(target);
+    lane.ats.push(this.clock.now() + ms);
     if (lane.timer === undefined) this.arm(ms, lane);
-    return deadline;
+    return handle;
   }
 
-  /** Forgets a deadline (its slot is dropped when it reaches the head of its lane). */
-  cancel(deadline: Deadline): void {
-    deadline.target = undefined;
+  /**
+   * Forgets a deadline added with duration `ms` (its slot is dropped when it reaches the head of
+   * its lane). A deadline that already fired or was cancelled is ignored.
+   */
+  cancel(ms: number, deadline: Deadline): void {
+    const lane = this.lanes.get(ms);
+    if (!lane) return;
+    const index = deadline - lane.base;
+    if (index >= lane.head && index < lane.targets.length) lane.targets[index] = undefined;
   }
 
   /** Stops every timer (server close). */
   clear(): void {
     for (const lane of this.lanes.values()) this.clock.clearTimeout(lane.timer);
+    for (const lane of this.lanes.values()) this.retire(lane);
     this.lanes.clear();
+  }
+
+  private retire(lane: Lane): void {
+    this.nextBase = Math.max(this.nextBase, lane.base + lane.targets.length);
   }
 
   private arm(ms: number, lane: Lane): void {
     // Drop cancelled entries at the head: they would only wake the timer for nothing.
-    while (lane.head < lane.entries.length && lane.entries[lane.head]!.target === undefined) lane.head++;
-    if (lane.head >= lane.entries.length) {
+    const { targets } = lane;
+    while (lane.head < targets.length && targets[lane.head] === undefined) lane.head++;
+    if (lane.head >= targets.length) {
+      this.retire(lane);
       this.lanes.delete(ms);
       return;
     }
-    if (lane.head > 1024 && lane.head * 2 > lane.entries.length) {
-      lane.entries = lane.entries.slice(lane.head);
+    if (lane.head > 1024 && lane.head * 2 > targets.length) {
+      lane.targets = targets.slice(lane.head);
+      lane.ats = lane.ats.slice(lane.head);
+      lane.base += lane.head;
       lane.head = 0;
     }
-    const delay = Math.max(0, lane.entries[lane.head]!.at - this.clock.now());
+    const delay = Math.max(0, lane.ats[lane.head]! - this.clock.now());
     lane.timer = this.clock.setTimeout(() => this.fire(ms, lane), delay);
   }
 
   private fire(ms: number, lane: Lane): void {
     lane.timer = undefined;
     const now = this.clock.now();
-    while (lane.head < lane.entries.length && lane.entries[lane.head]!.at <= now) {
-      const entry = lane.entries[lane.head++]!;
-      const target = entry.target;
-      entry.target = undefined;
+    // Re-read the arrays each turn: a target may add to this lane (a new held connect).
+    while (lane.head < lane.targets.length && lane.ats[lane.head]! <= now) {
+      const index = lane.head++;
+      const target = lane.targets[index];
+      lane.targets[index] = undefined;
       if (!target) continue;
       try {
         target.onDeadline();

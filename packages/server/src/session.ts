@@ -92,6 +92,8 @@ export class Session implements DeadlineTarget {
   private heldReply: Reply | undefined;
   private heldResponder: ConnectResponder | undefined;
   private heldDeadline: Deadline | undefined;
+  /** The held deadline's duration (its lane: a deadline is cancelled with it). */
+  private heldTimeout = 0;
   private releaseScheduled = false;
   private waitingUnblock = false;
   /** Ack extension state, allocated for clients that use it. */
@@ -239,6 +241,7 @@ export class Session implements DeadlineTarget {
     this.heldReply = reply;
     this.heldResponder = respond;
     this.heldDeadline = this.host.deadlines.add(timeoutMs, this);
+    this.heldTimeout = timeoutMs;
     // With a connection, queued messages go out on it; without one, they answer this connect.
     if (this.connection) this.flush();
     else if (this.queue.length > 0) this.release();
@@ -328,7 +331,7 @@ export class Session implements DeadlineTarget {
   }
 
   private unhold(): void {
-    if (this.heldDeadline) this.host.deadlines.cancel(this.heldDeadline);
+    if (this.heldDeadline !== undefined) this.host.deadlines.cancel(this.heldTimeout, this.heldDeadline);
     this.heldReply = undefined;
     this.heldResponder = undefined;
     this.heldDeadline = undefined;

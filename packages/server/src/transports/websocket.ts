@@ -307,10 +307,16 @@ export class WebSocketTransport {
     connection.ws.resume();
   }
 
+  private cancelHandshakeDeadline(connection: WebSocketConnection): void {
+    const deadline = connection.handshakeDeadline;
+    if (deadline === undefined) return;
+    this.engine.deadlines.cancel(this.engine.options.limits.handshakeTimeout, deadline);
+    connection.handshakeDeadline = undefined;
+  }
+
   private closed(connection: WebSocketConnection): void {
     connection.stopDrainTimer();
-    if (connection.handshakeDeadline) this.engine.deadlines.cancel(connection.handshakeDeadline);
-    connection.handshakeDeadline = undefined;
+    this.cancelHandshakeDeadline(connection);
     const session = connection.session;
     if (!session) return;
     session.detach(connection);
@@ -364,8 +370,7 @@ export class WebSocketTransport {
     messages: Message[],
   ): void {
     // The socket serves a session now, on another node: the handshake deadline does not apply.
-    if (connection.handshakeDeadline) this.engine.deadlines.cancel(connection.handshakeDeadline);
-    connection.handshakeDeadline = undefined;
+    this.cancelHandshakeDeadline(connection);
     const clientId = messages.find(
       (message) =>
         message.channel === '/meta/connect' &&
