@@ -57,6 +57,22 @@ describe('subscriptions', () => {
     expect(t.client.state).toBe('connected');
   });
 
+  it('undoes on the server a subscribe left while it was in flight, unless subscribed again since', async () => {
+    const t = setup({ order: ['websocket'] });
+    await t.clock.advance(0);
+    const serverSubs = () => [...t.server.sessions.values()].flatMap((session) => [...session.subs]);
+    t.client.subscribe('/left', () => {}).unsubscribe();
+    const again = t.client.subscribe('/back', () => {});
+    again.unsubscribe();
+    const kept = t.client.subscribe('/back', () => {});
+    await t.clock.advance(0);
+    await kept.ready;
+    expect(t.server.received.filter((m) => m.channel === '/meta/unsubscribe')).toEqual([
+      expect.objectContaining({ subscription: '/left' }),
+    ]);
+    expect(serverSubs()).toEqual(['/back']);
+  });
+
   it('shares one server subscription between handles on the same channel', async () => {
     const t = setup({ order: ['websocket'] });
     const got: string[] = [];

@@ -94,6 +94,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     return seen;
   }
 
+  const leave = (pattern: string) =>
+    void deps.request({ channel: '/meta/unsubscribe', subscription: pattern } as Message).catch(() => {});
+
   async function send(entry: Entry): Promise<void> {
     if (entry.sending || !deps.connected()) {
       entry.again = entry.sending;
@@ -107,7 +110,11 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     if (resume) message.ext = { push: { resume } };
     try {
       const reply = await deps.request(message);
-      if (entries.get(pattern) !== entry) return;
+      if (entries.get(pattern) !== entry) {
+        // Left while the subscribe was in flight: undo it, unless subscribed again since.
+        if (reply.successful && !entries.has(pattern)) leave(pattern);
+        return;
+      }
       if (!reply.successful) {
         const code = reply.error ? parseBayeuxError(reply.error)?.code : undefined;
         // A refusal that says the session failed, not the subscription: 402 (unknown client), 503
@@ -220,8 +227,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           owner.handles.delete(handle);
           if (owner.handles.size > 0 || entries.get(channel) !== owner) return;
           drop(channel);
-          if (owner.subscribed && deps.connected())
-            deps.request({ channel: '/meta/unsubscribe', subscription: channel } as Message).catch(() => {});
+          if (owner.subscribed && deps.connected()) leave(channel);
         },
       };
       owner.handles.add(handle);
