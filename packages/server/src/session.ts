@@ -2,7 +2,7 @@
  * One Bayeux client session: its subscriptions, its bounded queue, the connection or held
  * `/meta/connect` its messages go out on, and the ack extension's batches.
  */
-import type { ConnectionType, Message, Reply } from '@push/protocol';
+import type { Advice, ConnectionType, Message, Reply } from '@push/protocol';
 import type { Clock } from './clock.js';
 import type { Deadline, Deadlines, DeadlineTarget } from './deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -23,13 +23,36 @@ interface AckBatch {
   deliveries: Delivery[];
 }
 
-/** What the ack extension tracks: batches numbered per connect reply, and those not yet acked. */
+/**
+ * What the ack extension tracks while something is unconfirmed: deliveries not yet numbered, and
+ * batches not yet acked. An idle client has none (the batch counter lives on the session).
+ */
 interface AckBook {
-  counter: number;
   /** Delivered on a stream since the last connect reply (they join its batch). */
   open: Delivery[];
   unacked: AckBatch[];
   unackedCount: number;
+}
+
+/** Session booleans, folded into one small-integer field (an idle client is mostly fields). */
+const CLOSED = 1;
+const CONNECTED = 2;
+const ACK_ENABLED = 4;
+const RELEASE_SCHEDULED = 8;
+const WAITING_UNBLOCK = 16;
+
+/**
+ * Times are kept relative to the first time read from their clock: a small integer is stored in
+ * the field itself, an epoch-based millisecond count (past 2^31) is a boxed number of its own.
+ */
+const epochs = new WeakMap<Clock, number>();
+function epochOf(clock: Clock): number {
+  let epoch = epochs.get(clock);
+  if (epoch === undefined) {
+    epoch = clock.now();
+    epochs.set(clock, epoch);
+  }
+  return epoch;
 }
 
 /** What a session needs from the server around it. */
@@ -76,37 +99,73 @@ export class Session implements DeadlineTarget {
   presence: Set<string> | undefined;
   /** Current upstream/downstream connection type (for metrics). */
   transport: ConnectionType | undefined;
-  lastSeen: number;
-  ackEnabled = false;
+  /** Last heard of, relative to its clock's epoch (see {@link lastSeen}). */
+  private seen: number;
   /** Fan-out stamp: a session matched by several patterns gets a message once. */
   lastFanout = -1;
-  closed = false;
-  /** Its client sent a `/meta/connect` (until then it lives only `limits.handshakeTimeout`). */
-  connected = false;
+  /** CLOSED, CONNECTED, ACK_ENABLED, RELEASE_SCHEDULED, WAITING_UNBLOCK. */
+  private flags = 0;
   /** Live deliveries buffered per channel while history for a resume is being fetched. */
   resuming: Map<string, Delivery[]> | undefined;
 
   private readonly queue: DeliveryQueue;
   private connection: Connection | undefined;
-  /** The held `/meta/connect`: its reply, who answers it and its deadline (set together). */
-  private heldReply: Reply | undefined;
+  /**
+   * The held `/meta/connect`: its id and advice (its reply is built when it is answered), who
+   * answers it and its deadline (set together).
+   */
+  private heldId: string | undefined;
+  private heldAdvice: Advice | undefined;
   private heldResponder: ConnectResponder | undefined;
   private heldDeadline: Deadline | undefined;
   /** The held deadline's duration (its lane: a deadline is cancelled with it). */
   private heldTimeout = 0;
-  private releaseScheduled = false;
-  private waitingUnblock = false;
-  /** Ack extension state, allocated for clients that use it. */
+  /** Ack extension: the number of the last batch (connect reply) it numbered. */
+  private ackCounter = 0;
+  /** Ack extension state, allocated while something is unconfirmed. */
   private ackBook: AckBook | undefined;
 
   constructor(
     readonly id: string,
     readonly identity: PushIdentity,
     private readonly host: SessionHost,
-    private readonly maxQueue: number,
+    maxQueue: number,
   ) {
     this.queue = new DeliveryQueue(maxQueue);
-    this.lastSeen = host.clock.now();
+    this.seen = host.clock.now() - epochOf(host.clock);
+  }
+
+  /** When its client was last heard of (the session's clock). */
+  get lastSeen(): number {
+    return this.seen + epochOf(this.host.clock);
+  }
+
+  get closed(): boolean {
+    return (this.flags & CLOSED) !== 0;
+  }
+  set closed(value: boolean) {
+    this.setFlag(CLOSED, value);
+  }
+
+  /** Its client sent a `/meta/connect` (until then it lives only `limits.handshakeTimeout`). */
+  get connected(): boolean {
+    return (this.flags & CONNECTED) !== 0;
+  }
+  set connected(value: boolean) {
+    this.setFlag(CONNECTED, value);
+  }
+
+  /** Its client uses the ack extension. */
+  get ackEnabled(): boolean {
+    return (this.flags & ACK_ENABLED) !== 0;
+  }
+  set ackEnabled(value: boolean) {
+    this.setFlag(ACK_ENABLED, value);
+  }
+
+  /** The queue's bound, also the bound of the unacked window. */
+  private get maxQueue(): number {
+    return this.queue.limit;
   }
 
   get subscriptionCount(): number {
@@ -156,7 +215,7 @@ export class Session implements DeadlineTarget {
   }
 
   touch(): void {
-    this.lastSeen = this.host.clock.now();
+    this.seen = this.host.clock.now() - epochOf(this.host.clock);
   }
 
   /** Queues a delivery and writes it as soon as the client's connection allows. */
@@ -205,11 +264,11 @@ export class Session implements DeadlineTarget {
       }
       return;
     }
-    if (this.heldResponder && !this.releaseScheduled) {
+    if (this.heldResponder && (this.flags & RELEASE_SCHEDULED) === 0) {
       // Let messages published in the same tick share one response.
-      this.releaseScheduled = true;
+      this.flags |= RELEASE_SCHEDULED;
       setImmediate(() => {
-        this.releaseScheduled = false;
+        this.flags &= ~RELEASE_SCHEDULED;
         try {
           if (this.heldResponder && this.queue.length > 0) this.release();
         } catch (error) {
@@ -238,7 +297,8 @@ export class Session implements DeadlineTarget {
    */
   hold(reply: Reply, respond: ConnectResponder, timeoutMs: number): void {
     if (this.heldResponder) this.release();
-    this.heldReply = reply;
+    this.heldId = reply.id;
+    this.heldAdvice = reply.advice;
     this.heldResponder = respond;
     this.heldDeadline = this.host.deadlines.add(timeoutMs, this);
     this.heldTimeout = timeoutMs;
@@ -262,8 +322,8 @@ export class Session implements DeadlineTarget {
   /** Answers the held connect now with whatever is queued (or an overriding reply). */
   release(override?: Reply): void {
     const respond = this.heldResponder;
-    const reply = this.heldReply;
-    if (!respond || !reply) return;
+    if (!respond) return;
+    const reply = this.heldConnectReply();
     this.unhold();
     this.touch();
     if (override) {
@@ -305,11 +365,13 @@ export class Session implements DeadlineTarget {
    * arrived: they are queued again, in order, to go out once more.
    */
   acknowledge(batch: number): void {
+    const book = this.ackBook;
+    if (!book) return;
     const missed: Delivery[] = [];
-    const book = this.acks();
     for (const entry of book.unacked) if (entry.batch > batch) missed.push(...entry.deliveries);
     book.unacked = [];
     book.unackedCount = 0;
+    if (book.open.length === 0) this.ackBook = undefined;
     if (missed.length > 0 && !this.queue.unshift(missed)) this.host.overflow(this);
   }
 
@@ -321,7 +383,7 @@ export class Session implements DeadlineTarget {
     const wasHeld = this.heldResponder !== undefined;
     // A held request is always answered, so no HTTP response or client is left hanging.
     this.release(final);
-    this.closed = true;
+    this.flags |= CLOSED;
     if (final && !wasHeld && this.connection) this.connection.writeBatch([final], []);
     this.connection?.close();
     this.connection = undefined;
@@ -332,35 +394,54 @@ export class Session implements DeadlineTarget {
 
   private unhold(): void {
     if (this.heldDeadline !== undefined) this.host.deadlines.cancel(this.heldTimeout, this.heldDeadline);
-    this.heldReply = undefined;
+    this.heldId = undefined;
+    this.heldAdvice = undefined;
     this.heldResponder = undefined;
     this.heldDeadline = undefined;
   }
 
+  private setFlag(flag: number, value: boolean): void {
+    if (value) this.flags |= flag;
+    else this.flags &= ~flag;
+  }
+
+  /** The held connect's reply, as `handleConnect` built it (one literal, every field). */
+  private heldConnectReply(): Reply {
+    const { heldId: id, heldAdvice: advice } = this;
+    return id === undefined
+      ? { channel: '/meta/connect', successful: true, clientId: this.id, advice }
+      : { channel: '/meta/connect', successful: true, id, clientId: this.id, advice };
+  }
+
   private acks(): AckBook {
-    this.ackBook ??= { counter: 0, open: [], unacked: [], unackedCount: 0 };
+    this.ackBook ??= { open: [], unacked: [], unackedCount: 0 };
     return this.ackBook;
   }
 
   private completeConnectReply(reply: Reply, deliveries: Delivery[]): Reply {
     if (!this.ackEnabled) return reply;
-    const book = this.acks();
-    const batch = ++book.counter;
-    const sent = book.open.length > 0 ? [...book.open, ...deliveries] : deliveries;
-    book.open = [];
+    const batch = ++this.ackCounter;
+    const book = this.ackBook;
+    const open = book?.open;
+    const sent = open !== undefined && open.length > 0 ? [...open, ...deliveries] : deliveries;
+    if (book) book.open = [];
     if (sent.length > 0) {
-      book.unacked.push({ batch, deliveries: sent });
-      book.unackedCount += sent.length;
-      if (book.unackedCount > this.maxQueue) queueMicrotask(() => this.host.overflow(this));
+      const unconfirmed = this.acks();
+      unconfirmed.unacked.push({ batch, deliveries: sent });
+      unconfirmed.unackedCount += sent.length;
+      if (unconfirmed.unackedCount > this.maxQueue) queueMicrotask(() => this.host.overflow(this));
+    } else if (book && book.unacked.length === 0) {
+      // Nothing unconfirmed: an idle client keeps no book.
+      this.ackBook = undefined;
     }
     return { ...reply, ext: { ...reply.ext, ack: batch } };
   }
 
   private waitForDrain(connection: Connection): void {
-    if (this.waitingUnblock) return;
-    this.waitingUnblock = true;
+    if ((this.flags & WAITING_UNBLOCK) !== 0) return;
+    this.flags |= WAITING_UNBLOCK;
     connection.onceUnblocked(() => {
-      this.waitingUnblock = false;
+      this.flags &= ~WAITING_UNBLOCK;
       this.flush();
     });
   }
