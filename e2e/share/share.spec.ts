@@ -75,6 +75,45 @@ async function waitAll(pages: Page[], predicate: (i: any) => boolean, timeout: n
     .toBe(pages.length);
 }
 
+/**
+ * Streams 1..300 to 4 sharing tabs, has `lose` take the leader away once a follower got 80, then
+ * checks the others got 1..300 with no gap or duplicate, one of them leads, and the server saw one
+ * new handshake. Returns the leader tab.
+ */
+async function loseLeaderMidStream(
+  pages: Page[],
+  channel: string,
+  label: string,
+  lose: (leader: Page) => Promise<void>,
+) {
+  await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
+  const infos = await Promise.all(pages.map(info));
+  const leader = pages[infos.findIndex((i) => i.sharing?.here)]!;
+  const others = pages.filter((p) => p !== leader);
+  const n = 300;
+  await stack.ctl('stream', { channel, count: n, intervalMs: 10 });
+  await expect.poll(async () => (await received(others[0]!)).length, { timeout: 10_000 }).toBeGreaterThan(80);
+  const handshakesBefore = stack.counts.handshakes;
+  await lose(leader);
+  await expect
+    .poll(async () => (await Promise.all(others.map(received))).filter((s) => s.length >= n).length, {
+      timeout: 30_000,
+    })
+    .toBe(others.length);
+  for (const page of others) {
+    const seqs = await received(page);
+    expect(gapFree(seqs, n), `tab got ${seqs.length}: ${seqs.slice(0, 5)}…`).toBe(true);
+  }
+  const after = await Promise.all(others.map(info));
+  expect(after.filter((i) => i.sharing?.here)).toHaveLength(1);
+  console.log(
+    `[${label}]: handshakes ${handshakesBefore} -> ${stack.counts.handshakes}; proxy ${JSON.stringify(stack.counts)}`,
+  );
+  expect(handshakesBefore).toBe(1);
+  expect(stack.counts.handshakes).toBe(2);
+  return leader;
+}
+
 // The stall is proven on SSE, where each tab holds its socket for good. Long-polling tabs free
 // their socket on every answer, so without share they starve each other intermittently rather
 // than stall cleanly: that case is not asserted (the share tests below cover long-polling).
@@ -138,33 +177,7 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
   }) => {
     const channel = channelFor('failover');
     const pages = await openTabs(context, 4, { transport, share: true, channel });
-    await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
-    const infos = await Promise.all(pages.map(info));
-    const leader = pages[infos.findIndex((i) => i.sharing?.here)]!;
-    const others = pages.filter((p) => p !== leader);
-    const n = 300;
-    await stack.ctl('stream', { channel, count: n, intervalMs: 10 });
-    await expect
-      .poll(async () => (await received(others[0]!)).length, { timeout: 10_000 })
-      .toBeGreaterThan(80);
-    const handshakesBefore = stack.counts.handshakes;
-    await leader.close();
-    await expect
-      .poll(async () => (await Promise.all(others.map(received))).filter((s) => s.length >= n).length, {
-        timeout: 30_000,
-      })
-      .toBe(others.length);
-    for (const page of others) {
-      const seqs = await received(page);
-      expect(gapFree(seqs, n), `tab got ${seqs.length}: ${seqs.slice(0, 5)}…`).toBe(true);
-    }
-    const after = await Promise.all(others.map(info));
-    expect(after.filter((i) => i.sharing?.here)).toHaveLength(1);
-    console.log(
-      `[${transport}] failover: handshakes ${handshakesBefore} -> ${stack.counts.handshakes}; proxy ${JSON.stringify(stack.counts)}`,
-    );
-    expect(handshakesBefore).toBe(1);
-    expect(stack.counts.handshakes).toBe(2);
+    await loseLeaderMidStream(pages, channel, `${transport} failover`, (leader) => leader.close());
   });
 }
 
@@ -180,45 +193,23 @@ test('eventsource: crashing (Chromium) or hanging (Firefox) the leader mid-strea
   const crash = browserName === 'chromium';
   const channel = channelFor('crash');
   const pages = await openTabs(context, 4, { transport: 'eventsource', share: true, channel, locks: crash });
-  await waitAll(pages, (i) => i.subscribed === 'subscribed' && i.state === 'connected', 20_000);
-  const infos = await Promise.all(pages.map(info));
-  const leader = pages[infos.findIndex((i) => i.sharing?.here)]!;
-  const others = pages.filter((p) => p !== leader);
-  const n = 300;
-  await stack.ctl('stream', { channel, count: n, intervalMs: 10 });
-  await expect.poll(async () => (await received(others[0]!)).length, { timeout: 10_000 }).toBeGreaterThan(80);
-  const handshakesBefore = stack.counts.handshakes;
-  if (crash) {
-    const cdp = await context.newCDPSession(leader);
-    const crashed = leader.waitForEvent('crash');
-    void cdp.send('Page.crash').catch(() => {}); // the session dies with the page
-    await crashed;
-  } else {
-    await leader.evaluate(() => {
-      setTimeout(() => {
-        for (;;);
-      }, 0);
-    });
-  }
   const path = crash
     ? 'Web Locks election, renderer crashed via CDP Page.crash'
     : 'heartbeat election, leader hung';
-  await expect
-    .poll(async () => (await Promise.all(others.map(received))).filter((s) => s.length >= n).length, {
-      timeout: 30_000,
-    })
-    .toBe(others.length);
-  for (const page of others) {
-    const seqs = await received(page);
-    expect(gapFree(seqs, n), `tab got ${seqs.length}: ${seqs.slice(0, 5)}…`).toBe(true);
-  }
-  const after = await Promise.all(others.map(info));
-  expect(after.filter((i) => i.sharing?.here)).toHaveLength(1);
-  console.log(
-    `[${browserName}] ${path}: handshakes ${handshakesBefore} -> ${stack.counts.handshakes}; proxy ${JSON.stringify(stack.counts)}`,
-  );
-  expect(handshakesBefore).toBe(1);
-  expect(stack.counts.handshakes).toBe(2);
+  const leader = await loseLeaderMidStream(pages, channel, `${browserName}, ${path}`, async (tab) => {
+    if (crash) {
+      const cdp = await context.newCDPSession(tab);
+      const crashed = tab.waitForEvent('crash');
+      void cdp.send('Page.crash').catch(() => {}); // the session dies with the page
+      await crashed;
+    } else {
+      await tab.evaluate(() => {
+        setTimeout(() => {
+          for (;;);
+        }, 0);
+      });
+    }
+  });
   if (!crash) await leader.close({ runBeforeUnload: false });
 });
 
