@@ -200,7 +200,7 @@ export function createHub(o: HubOptions): Hub {
         const { tab, id } = m;
         const work: Promise<PresenceMember[] | undefined> =
           m.t === 'pub'
-            ? core.publish(m.channel, m.data).then(() => undefined)
+            ? core.publish(m.channel, m.data, { key: m.key }).then(() => undefined)
             : presence(tab, m.channel, m.action, m.data);
         work.then(
           (members) => post(members ? { t: 'ack', leader, tab, id, members } : { t: 'ack', leader, tab, id }),

@@ -357,22 +357,31 @@ describe('leader change', () => {
     expect(next.subscribes.filter((s) => s.channel === '/n')).toHaveLength(1);
   });
 
-  it('rejects a publish the dead leader took (never resent) and sends queued ones to the next', async () => {
+  it('sends a publish the dead leader took to the next one with the same key, and settles it once', async () => {
     const w = world();
     const a = w.tab('a');
     const b = w.tab('b');
     await w.run(200);
-    const inFlight = b.client.publish('/p', 1).catch((e: unknown) => e);
+    let settled = 0;
+    const inFlight = b.client.publish('/p', 1).then(() => settled++);
+    const own = b.client.publish('/p', 'mine', { key: 'order-7' });
     await w.run(10);
-    expect(a.cores[0]!.publishes).toHaveLength(1);
+    const first = a.cores[0]!.publishes;
+    expect(first.map((p) => p.data)).toEqual([1, 'mine']);
+    expect(first[1]!.key).toBe('order-7');
     a.crash();
     await w.run(300);
-    expect(await inFlight).toMatchObject({ code: 'connection-lost' });
     const next = w.leaderCore();
     const later = b.client.publish('/p', 2);
     await w.run(10);
-    expect(next.publishes.map((p) => p.data)).toEqual([2]);
-    next.publishes[0]!.resolve();
-    await expect(later).resolves.toBeUndefined();
+    expect(next.publishes.map((p) => [p.data, p.key])).toEqual([
+      [1, first[0]!.key],
+      ['mine', 'order-7'],
+      [2, expect.any(String)],
+    ]);
+    expect(next.publishes[2]!.key).not.toBe(first[0]!.key);
+    for (const p of next.publishes) p.resolve();
+    await Promise.all([inFlight, own, later]);
+    expect(settled).toBe(1);
   });
 });

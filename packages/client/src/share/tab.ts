@@ -3,9 +3,10 @@
  * (or a SharedWorker). Subscriptions, publishes and presence go to the hub over the bus; data,
  * state, transport and events come back. Each tab keeps its own handlers, its own dedup (the last
  * position delivered per pattern and channel, so a new leader's resume never shows a message
- * twice) and its own pending publishes: a publish the former leader took but did not acknowledge
- * is rejected with `connection-lost` (never resent, as with one connection); one not sent yet
- * goes to the next leader.
+ * twice) and its own pending publishes, each with its idempotency key: a publish the former leader
+ * took but did not acknowledge goes to the next leader again with the same key (the server
+ * publishes a key once), like one not sent yet; a presence request it took is rejected with
+ * `connection-lost`.
  */
 import { isValidChannel, type PresenceMember, parseChannel, type StreamPosition } from '@push/protocol';
 import { createEmitter } from '../emitter.js';
@@ -112,7 +113,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
     const switched = leader !== undefined;
     leader = next;
     for (const [id, p] of pending) {
-      if (p.to === undefined) {
+      if (p.to === undefined || p.message.t === 'pub') {
         p.to = next;
         bus.post({ ...p.message, to: next });
       } else if (p.to !== next) {
@@ -282,11 +283,13 @@ export function createTabClient(o: TabClientOptions): TabClient {
       return status;
     },
     subscribe: (channel, handler, options) => subscribe(channel, handler as MessageHandler, options),
-    async publish(channel, data) {
+    async publish(channel, data, options) {
       const parsed = parseChannel(channel);
       if (!parsed || parsed.kind === 'meta' || parsed.wildcard !== 'none')
         throw new PushError('invalid-channel', `Cannot publish to ${channel}`);
-      await request({ t: 'pub', channel, data });
+      // The key is made here, in the tab, so a new leader sends the publish again under the same one.
+      const key = options?.key || globalThis.crypto.getRandomValues(new Int32Array(4)).join();
+      await request({ t: 'pub', channel, data, key });
     },
     presence: presences.get,
     on,

@@ -152,7 +152,7 @@ export type ToHub =
     }
   | ({ t: 'sub'; tab: string } & SubEntry)
   | { t: 'unsub'; tab: string; id: number }
-  | { t: 'pub'; tab: string; id: number; to: string; channel: string; data: unknown }
+  | { t: 'pub'; tab: string; id: number; to: string; channel: string; data: unknown; key: string }
   | {
       t: 'pres';
       tab: string;

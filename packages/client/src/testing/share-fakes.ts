@@ -135,7 +135,13 @@ export class FakeCore implements PushClient {
   closed = false;
   subscribes: Array<{ channel: string; options?: SubscribeOptions }> = [];
   unsubscribes: string[] = [];
-  publishes: Array<{ channel: string; data: unknown; resolve(): void; reject(e: Error): void }> = [];
+  publishes: Array<{
+    channel: string;
+    data: unknown;
+    key?: string;
+    resolve(): void;
+    reject(e: Error): void;
+  }> = [];
   presenceCalls: Array<{ channel: string; action: string; data?: unknown }> = [];
   handlers = new Map<string, Array<(data: unknown, message: DataMessage) => void>>();
   private listeners = new Map<string, Set<(...args: never[]) => void>>();
@@ -188,8 +194,10 @@ export class FakeCore implements PushClient {
     } as DataMessage;
     for (const h of this.handlers.get(pattern) ?? []) h(data, message);
   }
-  publish(channel: string, data: unknown) {
-    return new Promise<void>((resolve, reject) => this.publishes.push({ channel, data, resolve, reject }));
+  publish(channel: string, data: unknown, options?: { key?: string }) {
+    return new Promise<void>((resolve, reject) =>
+      this.publishes.push({ channel, data, key: options?.key, resolve, reject }),
+    );
   }
   presence(channel: string) {
     const call = (action: string, data?: unknown) => {
