@@ -213,7 +213,9 @@ async function serveStatic(_req: http.IncomingMessage, res: http.ServerResponse,
     const data = await readFile(file);
     res.writeHead(200, {
       'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
+      // Revalidated on every load, but not `no-store`, which keeps a page out of the back/forward
+      // cache: the share suite restores pages from it.
+      'cache-control': 'no-cache',
     });
     res.end(data);
   } catch {
