@@ -1,8 +1,8 @@
 // The chaos runs. In the test command (`npm test --workspace @push/e2e`): smaller seeded runs, each
 // bounded under a minute: a mix of all four transports through every fault, the issue's scenario
-// (streaming clients, a buffering proxy that appears mid-stream and stays), and (with CHAOS_REDIS=1
-// or from `npm run chaos -- --broker redis`) the two-node Redis run. `npm run chaos` (cli.mjs) runs
-// one full-size run through this file instead (CHAOS_CLI=1), with the issue's defaults.
+// (streaming clients, a buffering proxy that appears mid-stream and stays). `npm run chaos` (cli.mjs)
+// runs one run of any size through this file instead (CHAOS_CLI=1), by default the issue's full
+// size; `--broker redis` is the two-node Redis run (not in the test command yet).
 // Replay a failure with its printed seed: CHAOS_SEED=N npm test --workspace @push/e2e, or the
 // printed `npm run chaos -- ...` line.
 import { randomInt } from 'node:crypto';
