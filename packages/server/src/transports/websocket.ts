@@ -47,25 +47,37 @@ interface SocketPolicy {
   limitHit(limit: 'handshake-timeout' | 'write-timeout'): void;
 }
 
-/** A WebSocket as a session connection. Never waits on the socket: it checks `bufferedAmount`. */
+/** A blocked socket's wait for its buffer to drain (allocated only while it is blocked). */
+interface DrainWatch {
+  timer: TimerHandle | undefined;
+  readonly waiters: Array<() => void>;
+  readonly since: number;
+  /** The poll, bound to its connection once per blocked spell (not once per connection). */
+  readonly check: () => void;
+}
+
+/** {@link WebSocketConnection} booleans, in one small-integer field. */
+const HOLDING = 1;
+const PAUSED = 2;
+
+/**
+ * A WebSocket as a session connection. Never waits on the socket: it checks `bufferedAmount`.
+ * An idle connection is mostly its fields (memory per idle connection is one of the server's
+ * targets): state that only a blocked socket needs lives in a {@link DrainWatch}.
+ */
 export class WebSocketConnection implements Connection, ConnectResponder, DeadlineTarget {
-  readonly type = 'websocket' as const;
   session: Session | undefined;
-  /** A `/meta/connect` of this socket is held by its session (answered through answerConnect). */
-  holding = false;
   /** Batches of one socket run in order: the last one queued, and how many are unfinished. */
   chain: Promise<void> | undefined;
   running = 0;
-  /** Reading is paused: too many batches pending, or the client does not read its replies. */
-  paused = false;
+  /** HOLDING, PAUSED. */
+  private flags = 0;
   /** Closes the socket if it has no session by then (`limits.handshakeTimeout`). */
   handshakeDeadline: Deadline | undefined;
   /** The clientId whose session on another node this socket is attached to (shared sessions). */
   remoteClientId: string | undefined;
   private relayPeer: RelayPeer | undefined;
-  private drainTimer: TimerHandle | undefined;
-  private unblockWaiters: Array<() => void> | undefined;
-  private blockedSince = 0;
+  private drain: DrainWatch | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -76,37 +88,64 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
     private readonly policy: SocketPolicy,
   ) {}
 
+  /** On the prototype, not a field per socket. */
+  get type(): 'websocket' {
+    return 'websocket';
+  }
+
+  /** A `/meta/connect` of this socket is held by its session (answered through answerConnect). */
+  get holding(): boolean {
+    return (this.flags & HOLDING) !== 0;
+  }
+  set holding(value: boolean) {
+    this.flags = value ? this.flags | HOLDING : this.flags & ~HOLDING;
+  }
+
+  /** Reading is paused: too many batches pending, or the client does not read its replies. */
+  get paused(): boolean {
+    return (this.flags & PAUSED) !== 0;
+  }
+  set paused(value: boolean) {
+    this.flags = value ? this.flags | PAUSED : this.flags & ~PAUSED;
+  }
+
   isBlocked(): boolean {
     return this.ws.bufferedAmount > this.policy.maxBufferedBytes;
   }
 
   onceUnblocked(callback: () => void): void {
-    if (this.unblockWaiters) {
-      this.unblockWaiters.push(callback);
+    if (this.drain) {
+      this.drain.waiters.push(callback);
       return;
     }
-    this.unblockWaiters = [callback];
-    this.blockedSince = this.policy.clock.now();
-    this.drainTimer = this.policy.clock.setTimeout(this.checkDrained, 20);
+    const { clock } = this.policy;
+    const drain: DrainWatch = {
+      timer: undefined,
+      waiters: [callback],
+      since: clock.now(),
+      check: () => this.checkDrained(drain),
+    };
+    this.drain = drain;
+    drain.timer = clock.setTimeout(drain.check, 20);
   }
 
   /** ws has no drain event on the WebSocket itself: poll the buffered amount while blocked. */
-  private readonly checkDrained = (): void => {
-    this.drainTimer = undefined;
+  private checkDrained(drain: DrainWatch): void {
+    if (this.drain !== drain) return;
+    drain.timer = undefined;
     const { clock, writeTimeout } = this.policy;
     if (this.ws.readyState === WebSocket.OPEN && this.isBlocked()) {
-      if (clock.now() - this.blockedSince <= writeTimeout) {
-        this.drainTimer = clock.setTimeout(this.checkDrained, 20);
+      if (clock.now() - drain.since <= writeTimeout) {
+        drain.timer = clock.setTimeout(drain.check, 20);
         return;
       }
       // The client has not read for writeTimeout: it is not coming back for what it asked.
       this.policy.limitHit('write-timeout');
       this.ws.terminate();
     }
-    const waiters = this.unblockWaiters ?? [];
-    this.unblockWaiters = undefined;
-    for (const waiter of waiters) waiter();
-  };
+    this.drain = undefined;
+    for (const waiter of drain.waiters) waiter();
+  }
 
   /** The socket as the relay sees a request: made only for a socket whose session is elsewhere. */
   get peer(): RelayPeer {
@@ -168,9 +207,9 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
   }
 
   stopDrainTimer(): void {
-    if (this.drainTimer !== undefined) this.policy.clock.clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
-    this.unblockWaiters = undefined;
+    const drain = this.drain;
+    if (drain?.timer !== undefined) this.policy.clock.clearTimeout(drain.timer);
+    this.drain = undefined;
   }
 }
 
