@@ -108,7 +108,8 @@ export class Session implements DeadlineTarget {
   /** Live deliveries buffered per channel while history for a resume is being fetched. */
   resuming: Map<string, Delivery[]> | undefined;
 
-  private readonly queue: DeliveryQueue;
+  /** Allocated while something is queued: an idle client (its queue drained) has none. */
+  private queue: DeliveryQueue | undefined;
   private connection: Connection | undefined;
   /**
    * The held `/meta/connect`: its id and advice (its reply is built when it is answered), who
@@ -129,9 +130,9 @@ export class Session implements DeadlineTarget {
     readonly id: string,
     readonly identity: PushIdentity,
     private readonly host: SessionHost,
-    maxQueue: number,
+    /** The queue's bound, also the bound of the unacked window. */
+    private readonly maxQueue: number,
   ) {
-    this.queue = new DeliveryQueue(maxQueue);
     this.seen = host.clock.now() - epochOf(host.clock);
   }
 
@@ -161,11 +162,6 @@ export class Session implements DeadlineTarget {
   }
   set ackEnabled(value: boolean) {
     this.setFlag(ACK_ENABLED, value);
-  }
-
-  /** The queue's bound, also the bound of the unacked window. */
-  private get maxQueue(): number {
-    return this.queue.limit;
   }
 
   get subscriptionCount(): number {
@@ -206,7 +202,7 @@ export class Session implements DeadlineTarget {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.queue?.length ?? 0;
   }
 
   /** The current streaming connection, if any. */
@@ -228,6 +224,7 @@ export class Session implements DeadlineTarget {
         return;
       }
     }
+    this.queue ??= new DeliveryQueue(this.maxQueue);
     if (!this.queue.push(delivery)) {
       this.host.overflow(this);
       return;
@@ -236,8 +233,8 @@ export class Session implements DeadlineTarget {
     // A stream writes at the end of the tick: the first delivery queued asks for the flush. A
     // long burst in one tick goes out in frames of FRAME_BATCH, so it never fills the queue.
     if (connection) {
-      if (this.queue.length === 1) this.host.flushSoon(this);
-      else if (this.queue.length >= FRAME_BATCH) this.flush();
+      if (this.queued === 1) this.host.flushSoon(this);
+      else if (this.queued >= FRAME_BATCH) this.flush();
       return;
     }
     this.flush();
@@ -245,14 +242,14 @@ export class Session implements DeadlineTarget {
 
   /** Writes what is queued if the connection can take it, or answers a held connect. */
   flush(): void {
-    if (this.closed || this.queue.length === 0) return;
+    if (this.closed || this.queued === 0) return;
     const connection = this.connection;
     if (connection) {
       if (connection.isBlocked()) {
         this.waitForDrain(connection);
         return;
       }
-      const batch = this.queue.drain();
+      const batch = this.takeQueued();
       connection.write(batch);
       this.host.delivered(batch.length);
       if (this.ackEnabled) {
@@ -270,7 +267,7 @@ export class Session implements DeadlineTarget {
       setImmediate(() => {
         this.flags &= ~RELEASE_SCHEDULED;
         try {
-          if (this.heldResponder && this.queue.length > 0) this.release();
+          if (this.heldResponder && this.queued > 0) this.release();
         } catch (error) {
           this.host.fault(this, 'held connect release', error);
         }
@@ -304,7 +301,7 @@ export class Session implements DeadlineTarget {
     this.heldTimeout = timeoutMs;
     // With a connection, queued messages go out on it; without one, they answer this connect.
     if (this.connection) this.flush();
-    else if (this.queue.length > 0) this.release();
+    else if (this.queued > 0) this.release();
   }
 
   /** The held connect's time is up: answer it (empty, or with what is queued). */
@@ -334,7 +331,7 @@ export class Session implements DeadlineTarget {
       return;
     }
     const connection = this.connection;
-    const deliveries = connection ? [] : this.queue.drain();
+    const deliveries = connection ? [] : this.takeQueued();
     respond.answerConnect([this.completeConnectReply(reply, deliveries)], deliveries);
     this.host.delivered(deliveries.length);
   }
@@ -345,17 +342,17 @@ export class Session implements DeadlineTarget {
    */
   answerNow(reply: Reply): { replies: Message[]; deliveries: Delivery[] } {
     const connection = this.connection;
-    const deliveries = connection ? [] : this.queue.drain();
+    const deliveries = connection ? [] : this.takeQueued();
     this.host.delivered(deliveries.length);
     return { replies: [this.completeConnectReply(reply, deliveries)], deliveries };
   }
 
   /** Piggyback: queued messages that may ride on the response to any HTTP request. */
   takePiggyback(): Delivery[] {
-    if (this.ackEnabled || this.queue.length === 0) return [];
+    if (this.ackEnabled || this.queued === 0) return [];
     const connection = this.connection;
     if (connection) return [];
-    const deliveries = this.queue.drain();
+    const deliveries = this.takeQueued();
     this.host.delivered(deliveries.length);
     return deliveries;
   }
@@ -372,7 +369,9 @@ export class Session implements DeadlineTarget {
     book.unacked = [];
     book.unackedCount = 0;
     if (book.open.length === 0) this.ackBook = undefined;
-    if (missed.length > 0 && !this.queue.unshift(missed)) this.host.overflow(this);
+    if (missed.length === 0) return;
+    this.queue ??= new DeliveryQueue(this.maxQueue);
+    if (!this.queue.unshift(missed)) this.host.overflow(this);
   }
 
   /** Ends the session: answers a held connect with `final` (if given) and closes the connection. */
@@ -387,7 +386,7 @@ export class Session implements DeadlineTarget {
     if (final && !wasHeld && this.connection) this.connection.writeBatch([final], []);
     this.connection?.close();
     this.connection = undefined;
-    this.queue.clear();
+    this.queue = undefined;
     this.resuming = undefined;
     this.ackBook = undefined;
   }
@@ -398,6 +397,14 @@ export class Session implements DeadlineTarget {
     this.heldAdvice = undefined;
     this.heldResponder = undefined;
     this.heldDeadline = undefined;
+  }
+
+  /** Everything queued, in order; the queue goes with it (it is made again for the next delivery). */
+  private takeQueued(): Delivery[] {
+    const queue = this.queue;
+    if (!queue) return [];
+    this.queue = undefined;
+    return queue.drain();
   }
 
   private setFlag(flag: number, value: boolean): void {
