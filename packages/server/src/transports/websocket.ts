@@ -74,15 +74,12 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
   private flags = 0;
   /** Closes the socket if it has no session by then (`limits.handshakeTimeout`). */
   handshakeDeadline: Deadline | undefined;
-  /** The clientId whose session on another node this socket is attached to (shared sessions). */
-  remoteClientId: string | undefined;
-  private relayPeer: RelayPeer | undefined;
+  /** Shared sessions only: the socket as the relay sees it, and the remote session it serves. */
+  private remote: { readonly peer: RelayPeer; clientId: string | undefined } | undefined;
   private drain: DrainWatch | undefined;
 
   constructor(
     readonly ws: WebSocket,
-    /** The upgrade request as the `authenticate` hook sees it. */
-    readonly request: RequestInfo,
     /** Who opened it, as `sourceOf` names them (computed once: per-source limits count on it). */
     readonly source: string,
     private readonly policy: SocketPolicy,
@@ -149,8 +146,21 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
 
   /** The socket as the relay sees a request: made only for a socket whose session is elsewhere. */
   get peer(): RelayPeer {
+    return this.remoteState().peer;
+  }
+
+  /** The clientId whose session on another node this socket is attached to (shared sessions). */
+  get remoteClientId(): string | undefined {
+    return this.remote?.clientId;
+  }
+  set remoteClientId(clientId: string | undefined) {
+    if (clientId !== undefined || this.remote) this.remoteState().clientId = clientId;
+  }
+
+  private remoteState(): { readonly peer: RelayPeer; clientId: string | undefined } {
+    if (this.remote) return this.remote;
     const ws = this.ws;
-    this.relayPeer ??= {
+    const peer: RelayPeer = {
       // A socket is never "answered in full": its close is always the client going away.
       writableEnded: false,
       get destroyed() {
@@ -159,7 +169,8 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
       on: (event, listener) => ws.on(event, listener),
       off: (event, listener) => ws.off(event, listener),
     };
-    return this.relayPeer;
+    this.remote = { peer, clientId: undefined };
+    return this.remote;
   }
 
   /** The handshake deadline: a socket that never got a session is closed (it holds a slot). */
@@ -224,6 +235,11 @@ export class WebSocketTransport {
   private readonly wss: WebSocketServer;
   /** Open sockets and their connections (ws's own client tracking is off: this map does it). */
   private readonly connections = new Map<WebSocket, WebSocketConnection>();
+  /**
+   * The upgrade request of each socket, kept only when an `authenticate` hook reads it (a field
+   * per connection would cost every server without one).
+   */
+  private readonly requests = new WeakMap<WebSocketConnection, RequestInfo>();
   private readonly onMessage: (this: WebSocket, data: RawData) => void;
   private readonly onClose: (this: WebSocket) => void;
 
@@ -285,16 +301,17 @@ export class WebSocketTransport {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const { options } = this.engine;
-    // Only an `authenticate` hook reads the upgrade request: without one, nothing of it is kept.
-    const request: RequestInfo = options.authenticate
-      ? { headers: req.headers, remoteAddress: req.socket.remoteAddress, transport: 'websocket' }
-      : NO_REQUEST;
     const source = options.sourceOf({
       headers: req.headers,
       remoteAddress: req.socket.remoteAddress,
       transport: 'websocket',
     });
-    const connection = new WebSocketConnection(ws, request, source, this.policy);
+    const connection = new WebSocketConnection(ws, source, this.policy);
+    // Only an `authenticate` hook reads the upgrade request: without one, nothing of it is kept.
+    if (options.authenticate) {
+      const remoteAddress = req.socket.remoteAddress;
+      this.requests.set(connection, { headers: req.headers, remoteAddress, transport: 'websocket' });
+    }
     connection.handshakeDeadline = this.engine.deadlines.add(options.limits.handshakeTimeout, connection);
     this.connections.set(ws, connection);
     ws.on('message', this.onMessage);
@@ -376,7 +393,12 @@ export class WebSocketTransport {
       return;
     }
     const result = await processBatch(
-      { engine, transport: this.type, request: connection.request, source: connection.source },
+      {
+        engine,
+        transport: this.type,
+        request: this.requests.get(connection) ?? NO_REQUEST,
+        source: connection.source,
+      },
       messages,
     );
     const session = result.session;
