@@ -3,7 +3,9 @@
  * nothing its transport reports reaches the client (stale callbacks dropped). Failures are the
  * transport's {@link TransportError}; the connection turns them into PushErrors for the app.
  */
+
 import { type ConnectionType, isReply, type Message, type Reply } from '@push/protocol';
+import { defer } from './defer.js';
 import {
   type Platform,
   type Transport,
@@ -26,17 +28,6 @@ export interface Link {
   /** Sends `message` and resolves with the reply carrying its id; rejects with a TransportError. */
   request(message: Message): Promise<Reply>;
   close(): void;
-}
-
-/** A promise with its settle functions; rejections are marked handled (callers may not await). */
-export function defer(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
-  const d = {} as ReturnType<typeof defer>;
-  d.promise = new Promise<void>((resolve, reject) => {
-    d.resolve = resolve;
-    d.reject = reject;
-  });
-  d.promise.catch(() => {});
-  return d;
 }
 
 /** `error` if it is a TransportError, else a TransportError `error` of `type` caused by it. */

@@ -4,6 +4,7 @@
  * carrying offsets is deduplicated so the app sees each message once and in order;
  * `recovered: false` is surfaced when the server's history window was exceeded.
  */
+
 import {
   channelMatches,
   type DataMessage,
@@ -14,6 +15,7 @@ import {
   type Reply,
   type StreamPosition,
 } from '@push/protocol';
+import { defer } from './defer.js';
 import { PushError } from './errors.js';
 import type { ClientEvents, MessageHandler, SubscribeOptions, Subscription } from './types.js';
 
@@ -200,29 +202,23 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       // Positions to resume from (a shared connection's new leader passes the tabs' last ones).
       seed(options.from);
       let state: Subscription['state'] = 'pending';
-      let resolve!: () => void;
-      let reject!: (error: PushError) => void;
-      const ready = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      ready.catch(() => {});
+      const ready = defer();
       const handle: Handle = {
         channel,
         handler: handler as MessageHandler,
         get state() {
           return state;
         },
-        ready,
+        ready: ready.promise,
         settle(error) {
           // A refused renewal fails a handle that was subscribed, too: it must not read `subscribed`.
-          if (state === 'pending') error ? reject(error) : resolve();
+          if (state === 'pending') error ? ready.reject(error) : ready.resolve();
           else if (state !== 'subscribed' || !error) return;
           state = error ? 'failed' : 'subscribed';
         },
         unsubscribe() {
           if (state === 'unsubscribed') return;
-          if (state === 'pending') reject(new PushError('closed', 'Unsubscribed'));
+          if (state === 'pending') ready.reject(new PushError('closed', 'Unsubscribed'));
           state = 'unsubscribed';
           owner.handles.delete(handle);
           if (owner.handles.size > 0 || entries.get(channel) !== owner) return;

@@ -9,7 +9,8 @@
  * `@push/client` wires it in; the WebSocket-only entry has nothing to upgrade to.
  */
 import type { Reply } from '@push/protocol';
-import { createLink, defer, type Link } from './link.js';
+import { defer } from './defer.js';
+import { createLink, type Link } from './link.js';
 import type { NegotiateOptions } from './negotiate.js';
 import { confirm, open } from './step.js';
 import { TransportError } from './transports/transport.js';

@@ -9,6 +9,7 @@
  * `connection-lost`.
  */
 import { isValidChannel, type PresenceMember, parseChannel, type StreamPosition } from '@push/protocol';
+import { defer } from '../defer.js';
 import { createEmitter } from '../emitter.js';
 import { PushError } from '../errors.js';
 import { presenceHandles } from '../presence.js';
@@ -223,13 +224,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
     if (!isValidChannel(channel)) throw new PushError('invalid-channel', `Invalid channel: ${channel}`);
     const id = ++ids;
     let subState: Subscription['state'] = 'pending';
-    let resolve!: () => void;
-    let reject!: (e: Error) => void;
-    const ready = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    ready.catch(() => {});
+    const ready = defer();
     const resume = options.resume !== false;
     subs.set(id, {
       pattern: channel,
@@ -240,8 +235,8 @@ export function createTabClient(o: TabClientOptions): TabClient {
         subState = error ? 'failed' : 'subscribed';
         if (error) {
           subs.delete(id);
-          reject(error);
-        } else resolve();
+          ready.reject(error);
+        } else ready.resolve();
       },
     });
     if (!closed) bus.post({ t: 'sub', tab, id, pattern: channel, resume });
@@ -250,10 +245,10 @@ export function createTabClient(o: TabClientOptions): TabClient {
       get state() {
         return subState;
       },
-      ready,
+      ready: ready.promise,
       unsubscribe() {
         if (subState === 'unsubscribed') return;
-        if (subState === 'pending') reject(new PushError('closed', 'Unsubscribed'));
+        if (subState === 'pending') ready.reject(new PushError('closed', 'Unsubscribed'));
         subState = 'unsubscribed';
         if (subs.delete(id) && !closed) bus.post({ t: 'unsub', tab, id });
       },

@@ -4,7 +4,9 @@
  * locks are released and its queued requests dropped, as the browser does), a manual lifecycle
  * source, a scriptable core client, and SharedWorkers with MessagePort pairs.
  */
+
 import type { DataMessage, PresenceMember } from '@push/protocol';
+import { defer } from '../defer.js';
 import type {
   BroadcastChannelLike,
   LifecycleSource,
@@ -158,19 +160,13 @@ export class FakeCore implements PushClient {
     const list = this.handlers.get(channel) ?? [];
     list.push(handler as never);
     this.handlers.set(channel, list);
-    let resolve!: () => void;
-    let reject!: (e: Error) => void;
-    const ready = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    ready.catch(() => {});
-    if (this.autoConfirm) resolve();
-    else this.pendingReady.push({ channel, resolve, reject });
+    const ready = defer();
+    if (this.autoConfirm) ready.resolve();
+    else this.pendingReady.push({ channel, resolve: ready.resolve, reject: ready.reject });
     const sub: Subscription = {
       channel,
       state: 'pending',
-      ready,
+      ready: ready.promise,
       unsubscribe: () => {
         this.unsubscribes.push(channel);
         this.handlers.set(
