@@ -175,4 +175,86 @@ describe('Session on a transport switch', () => {
     session.release();
     expect(next.got.flat()).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
+
+  const broker = (offset: number) => ({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 });
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it('replays a resume longer than the queue half a queue per connect, live messages behind it, without overflow', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    // 250 missed (2.5x the queue), 5 live ones that came while history was read, 5 more after.
+    session.replay(range(1, 250).map(broker), range(251, 255).map(delivery));
+    for (let offset = 256; offset <= 260; offset++) session.deliver(delivery(offset));
+    expect(h.overflows).toBe(0);
+    expect(session.queued).toBe(50);
+    const got: number[] = [];
+    let batch = 0;
+    for (let round = 0; round < 10 && got.length < 260; round++) {
+      const poll = answers();
+      session.acknowledge(batch++);
+      session.hold({ ...reply }, poll.responder, 30_000);
+      await tick();
+      for (const frame of poll.got) {
+        expect(frame.length).toBeLessThanOrEqual(50);
+        got.push(...frame);
+      }
+    }
+    expect(got).toEqual(range(1, 260));
+    expect(h.overflows).toBe(0);
+  });
+
+  it('replays onto a stream as fast as the stream takes it, never more than half the queue queued', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    const conn = stream();
+    let blocked = true;
+    let unblock: (() => void) | undefined;
+    conn.isBlocked = () => blocked;
+    conn.onceUnblocked = (resume) => {
+      unblock = resume;
+    };
+    session.attach(conn, 'websocket');
+    session.replay(range(1, 300).map(broker), []);
+    expect(session.queued).toBe(50);
+    for (let offset = 301; offset <= 320; offset++) session.deliver(delivery(offset));
+    expect(session.queued).toBe(50);
+    expect(h.overflows).toBe(0);
+    blocked = false;
+    unblock?.();
+    for (let i = 0; i < 20; i++) await tick();
+    expect(conn.frames.flat()).toEqual(range(1, 320));
+    expect(h.overflows).toBe(0);
+  });
+
+  it('cuts a client only when more live messages wait behind its replay than the queue holds', () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 10);
+    session.replay(range(1, 100).map(broker), []);
+    for (let offset = 101; offset <= 110; offset++) session.deliver(delivery(offset));
+    expect(h.overflows).toBe(0);
+    session.deliver(delivery(111));
+    expect(h.overflows).toBe(1);
+  });
+
+  it('tracks at most half the queue of stream deliveries not yet numbered by a connect reply (SSE connects rarely)', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    const conn = stream();
+    session.attach(conn, 'eventsource');
+    for (let offset = 1; offset <= 1_000; offset++) {
+      session.deliver(delivery(offset));
+      if (offset % 10 === 0) await tick();
+    }
+    expect(conn.frames.flat()).toEqual(range(1, 1_000));
+    // The connect every `timeout`: it numbers what is tracked, never more than the unacked bound.
+    session.answerNow({ ...reply });
+    await tick();
+    expect(h.overflows).toBe(0);
+    // The stream died; the client acks nothing: the last 50 (the tracked ones) are queued again.
+    session.detach(conn);
+    session.acknowledge(0);
+    expect(session.queued).toBe(50);
+  });
 });

@@ -3,6 +3,8 @@
  * `/meta/connect` its messages go out on, and the ack extension's batches.
  */
 import type { Advice, ConnectionType, Message, Reply } from '@push/protocol';
+import { ReplayBacklog } from './backlog.js';
+import type { BrokerMessage } from './broker/types.js';
 import type { Clock } from './clock.js';
 import type { Deadline, Deadlines, DeadlineTarget } from './deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -107,6 +109,8 @@ export class Session implements DeadlineTarget {
   private flags = 0;
   /** Live deliveries buffered per channel while history for a resume is being fetched. */
   resuming: Map<string, Delivery[]> | undefined;
+  /** A resume's replay not queued yet (and the live deliveries behind it), while there is one. */
+  private backlog: ReplayBacklog | undefined;
 
   /** Allocated while something is queued: an idle client (its queue drained) has none. */
   private queue: DeliveryQueue | undefined;
@@ -224,6 +228,12 @@ export class Session implements DeadlineTarget {
         return;
       }
     }
+    if (this.backlog !== undefined) {
+      // Behind the replay, so its channel stays in order.
+      if (this.backlog.addLive(delivery)) this.refill();
+      else this.host.overflow(this);
+      return;
+    }
     this.queue ??= new DeliveryQueue(this.maxQueue);
     if (!this.queue.push(delivery)) {
       this.host.overflow(this);
@@ -238,6 +248,25 @@ export class Session implements DeadlineTarget {
       return;
     }
     this.flush();
+  }
+
+  /**
+   * Replays a resume's missed `history`, then the `live` deliveries that arrived while it was
+   * read, as fast as the client takes them: at most half the queue's bound is queued at a time,
+   * more as it drains, so a long replay never overflows a client that reads.
+   */
+  replay(history: readonly BrokerMessage[], live: readonly Delivery[]): void {
+    if (this.closed || history.length + live.length === 0) return;
+    this.backlog ??= new ReplayBacklog(this.maxQueue);
+    const backlog = this.backlog;
+    backlog.addHistory(history);
+    for (const delivery of live) {
+      if (!backlog.addLive(delivery)) {
+        this.host.overflow(this);
+        return;
+      }
+    }
+    this.refill();
   }
 
   /** Writes what is queued if the connection can take it, or answers a held connect. */
@@ -258,7 +287,13 @@ export class Session implements DeadlineTarget {
         // Number what went out before it is half the unacked bound: the client acks it with its
         // next connect, long before the window could overflow.
         if (book.open.length >= this.maxQueue / 2 && this.heldResponder) this.release();
+        // Without a held connect to number them (SSE connects every `timeout`) the oldest stop
+        // being tracked: they went out on the stream, and if it lost them the client's resume
+        // from its last offset brings them back. Tracked, they grew with the stream's rate.
+        const over = book.open.length - this.replayWindow;
+        if (over > 0) book.open.splice(0, over);
       }
+      this.refill();
       return;
     }
     if (this.heldResponder && (this.flags & RELEASE_SCHEDULED) === 0) {
@@ -334,6 +369,7 @@ export class Session implements DeadlineTarget {
     const deliveries = connection ? [] : this.takeQueued();
     respond.answerConnect([this.completeConnectReply(reply, deliveries)], deliveries);
     this.host.delivered(deliveries.length);
+    this.refill();
   }
 
   /**
@@ -344,7 +380,9 @@ export class Session implements DeadlineTarget {
     const connection = this.connection;
     const deliveries = connection ? [] : this.takeQueued();
     this.host.delivered(deliveries.length);
-    return { replies: [this.completeConnectReply(reply, deliveries)], deliveries };
+    const replies = [this.completeConnectReply(reply, deliveries)];
+    this.refill();
+    return { replies, deliveries };
   }
 
   /** Piggyback: queued messages that may ride on the response to any HTTP request. */
@@ -354,6 +392,7 @@ export class Session implements DeadlineTarget {
     if (connection) return [];
     const deliveries = this.takeQueued();
     this.host.delivered(deliveries.length);
+    this.refill();
     return deliveries;
   }
 
@@ -388,7 +427,30 @@ export class Session implements DeadlineTarget {
     this.connection = undefined;
     this.queue = undefined;
     this.resuming = undefined;
+    this.backlog = undefined;
     this.ackBook = undefined;
+  }
+
+  /** How much of a replay is queued at a time: half the queue, so redelivered batches still fit. */
+  private get replayWindow(): number {
+    return Math.max(1, Math.floor(this.maxQueue / 2));
+  }
+
+  /** Moves the next part of a replay into the queue once the queue has drained below the window. */
+  private refill(): void {
+    const backlog = this.backlog;
+    if (backlog === undefined || this.closed) return;
+    const room = this.replayWindow - this.queued;
+    if (room <= 0) return;
+    this.queue ??= new DeliveryQueue(this.maxQueue);
+    const queue = this.queue;
+    for (const delivery of backlog.take(room)) queue.push(delivery);
+    if (backlog.size === 0) this.backlog = undefined;
+    if (this.queued === 0) return;
+    // A stream writes at the end of the tick (the flush may be the caller); a held connect is
+    // answered with it; otherwise it waits for the next connect.
+    if (this.connection) this.host.flushSoon(this);
+    else this.flush();
   }
 
   private unhold(): void {

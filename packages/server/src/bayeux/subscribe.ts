@@ -8,7 +8,6 @@ import {
   type SubscribeRequest,
 } from '@push/protocol';
 import { presenceTarget } from '../authorization.js';
-import { createDelivery } from '../delivery.js';
 import type { Session } from '../session.js';
 import {
   type BatchContext,
@@ -151,12 +150,9 @@ async function addPositions(
       const buffered = session.resuming?.get(channel) ?? [];
       session.resuming?.delete(channel);
       if (session.resuming?.size === 0) session.resuming = undefined;
-      let last = from.offset;
-      for (const missed of history.messages) {
-        session.deliver(createDelivery(missed));
-        last = missed.offset;
-      }
-      for (const live of buffered) if (live.offset > last || !history.recovered) session.deliver(live);
+      const last = history.messages.at(-1)?.offset ?? from.offset;
+      const live = buffered.filter((delivery) => delivery.offset > last || !history.recovered);
+      session.replay(history.messages, live);
     });
   }
   if (resume !== undefined && typeof resume === 'object' && recovered === undefined) {
