@@ -261,6 +261,49 @@ describe('gaps', () => {
     ]);
   });
 
+  it('keeps waiting for a gap while its replay is arriving, however long it takes (the server paces a long replay)', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    const recovered: unknown[] = [];
+    t.client.on('recovered', (e) => recovered.push(e));
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    t.server.publish('/feed', 1);
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    socket.events.message([m(5)]); // 2..4 are missing: the client resumes from 1
+    await t.clock.advance(0);
+    // The replay comes in slowly, one message per 900 ms: 2.7 s in all, attemptTimeout is 1 s.
+    for (const n of [2, 3, 4]) {
+      await t.clock.advance(900);
+      socket.events.message([m(n)]);
+    }
+    await t.clock.advance(3000);
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(recovered).toEqual([{ channel: '/feed', recovered: true }]);
+  });
+
+  it('gives up on a gap whose replay stopped arriving for attemptTimeout', async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: number[] = [];
+    const recovered: unknown[] = [];
+    t.client.on('recovered', (e) => recovered.push(e));
+    t.client.subscribe('/feed', (data) => got.push(data as number));
+    await t.clock.advance(0);
+    t.server.publish('/feed', 1);
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    socket.events.message([m(5)]);
+    await t.clock.advance(900);
+    socket.events.message([m(2)]); // progress, then nothing
+    await t.clock.advance(2100);
+    expect(got).toEqual([1, 2, 5]);
+    expect(recovered).toEqual([
+      { channel: '/feed', recovered: true },
+      { channel: '/feed', recovered: false },
+    ]);
+  });
+
   it('resumes after a reconnect on the same session, catching a tail lost with a dead stream', async () => {
     const t = setup({ order: ['websocket'] });
     const got: number[] = [];

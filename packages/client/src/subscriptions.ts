@@ -146,10 +146,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
             flushGap(channel);
             const top = push.positions?.[channel];
             if (top) positions.set(channel, top);
-          } else if (gaps.has(channel)) {
-            // the missed messages follow the reply; if they never come, stop waiting
-            deps.later(() => gaps.has(channel) && flushGap(channel, true));
-          }
+          } else if (gaps.has(channel)) awaitFill(channel);
         }
         deps.emit('recovered', { channel: pattern, recovered: push.recovered });
       }
@@ -184,6 +181,20 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   }
 
   /** Delivers what is held behind a gap, in offset order (the gap stays: history was exceeded). */
+  /**
+   * The missed messages follow the resume's reply; if they stop coming, stop waiting. A long
+   * replay is paced by the server (half its queue per round trip), so a gap that is still
+   * filling is waited for, however long it takes: only `attemptTimeout` without progress ends it.
+   */
+  function awaitFill(channel: string): void {
+    const before = positions.get(channel)?.offset;
+    deps.later(() => {
+      if (!gaps.has(channel)) return;
+      if (positions.get(channel)?.offset !== before) awaitFill(channel);
+      else flushGap(channel, true);
+    });
+  }
+
   function flushGap(channel: string, lost?: boolean): void {
     const gap = gaps.get(channel);
     gaps.delete(channel);
