@@ -130,6 +130,22 @@ describe('subscriptions', () => {
     expect(t.client.clientId).not.toBe(old);
   });
 
+  it('onReady tells where a subscription starts: the position given, else the last one delivered', async () => {
+    const t = setup({ order: ['websocket'] });
+    const starts: unknown[] = [];
+    const onReady = (positions: unknown) => starts.push(positions);
+    t.client.subscribe('/feed', () => {}, { onReady, from: { '/feed': { offset: 0, epoch: 'e1' } } });
+    await t.clock.advance(0);
+    seq(t, '/feed', 1, 3);
+    await t.clock.advance(0);
+    t.client.subscribe('/feed', () => {}, { onReady }); // joins the confirmed subscription after 3
+    await t.clock.advance(0);
+    expect(starts).toEqual([
+      { '/feed': { offset: 0, epoch: 'e1' } },
+      { '/feed': { offset: 3, epoch: 'e1' } },
+    ]);
+  });
+
   it('resumes a wildcard subscription: every channel seen under it, each message once, in order', async () => {
     const t = setup({ order: ['websocket'] });
     const got: string[] = [];
@@ -281,6 +297,37 @@ describe('gaps', () => {
     await t.clock.advance(3000);
     expect(got).toEqual([1, 2, 3, 4, 5]);
     expect(recovered).toEqual([{ channel: '/feed', recovered: true }]);
+  });
+
+  it("keeps waiting for a gap while another channel's replay is arriving (the server replays one channel after another)", async () => {
+    const t = setup({ order: ['websocket'] });
+    const got: string[] = [];
+    const recovered: unknown[] = [];
+    t.client.on('recovered', (e) => recovered.push(e));
+    t.client.subscribe('/a', (data) => got.push(`a${data}`));
+    t.client.subscribe('/b', (data) => got.push(`b${data}`));
+    await t.clock.advance(0);
+    t.server.publish('/a', 1);
+    t.server.publish('/b', 1);
+    await t.clock.advance(0);
+    const socket = t.factories.websocket.created.at(-1)!;
+    const on = (channel: string, n: number) => ({
+      channel,
+      data: n,
+      ext: { push: { offset: n, epoch: 'e1' } },
+    });
+    socket.events.message([on('/a', 5), on('/b', 3)]); // both resume from 1
+    await t.clock.advance(0);
+    // /a's replay takes 2.7 s; /b's comes after it.
+    for (const n of [2, 3, 4]) {
+      await t.clock.advance(900);
+      socket.events.message([on('/a', n)]);
+    }
+    await t.clock.advance(500);
+    socket.events.message([on('/b', 2)]);
+    await t.clock.advance(3000);
+    expect(got).toEqual(['a1', 'b1', 'a2', 'a3', 'a4', 'a5', 'b2', 'b3']);
+    expect(recovered.filter((e) => (e as { recovered: boolean }).recovered === false)).toEqual([]);
   });
 
   it('gives up on a gap whose replay stopped arriving for attemptTimeout', async () => {

@@ -58,6 +58,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const positions = new Map<string, StreamPosition>();
   /** Messages held back behind a gap, per channel, until the resume fills it. */
   const gaps = new Map<string, Map<number, DataMessage>>();
+  /** Messages that filled part of a gap, on any channel: the server's replay is moving. */
+  let filled = 0;
 
   /** Takes positions the client does not know yet. */
   const seed = (from: Record<string, StreamPosition> = {}) => {
@@ -183,14 +185,15 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   /** Delivers what is held behind a gap, in offset order (the gap stays: history was exceeded). */
   /**
    * The missed messages follow the resume's reply; if they stop coming, stop waiting. A long
-   * replay is paced by the server (half its queue per round trip), so a gap that is still
-   * filling is waited for, however long it takes: only `attemptTimeout` without progress ends it.
+   * replay is paced by the server (half its queue per round trip) and replays one channel after
+   * another, so a gap is waited for as long as any gap is filling: only `attemptTimeout` in which
+   * no gap moved ends it.
    */
   function awaitFill(channel: string): void {
-    const before = positions.get(channel)?.offset;
+    const before = filled;
     deps.later(() => {
       if (!gaps.has(channel)) return;
-      if (positions.get(channel)?.offset !== before) awaitFill(channel);
+      if (filled !== before) awaitFill(channel);
       else flushGap(channel, true);
     });
   }
@@ -223,8 +226,13 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
         ready: ready.promise,
         settle(error) {
           // A refused renewal fails a handle that was subscribed, too: it must not read `subscribed`.
-          if (state === 'pending') error ? ready.reject(error) : ready.resolve();
-          else if (state !== 'subscribed' || !error) return;
+          if (state === 'pending') {
+            if (error) ready.reject(error);
+            else {
+              options.onReady?.(seenUnder(channel) ?? {});
+              ready.resolve();
+            }
+          } else if (state !== 'subscribed' || !error) return;
           state = error ? 'failed' : 'subscribed';
         },
         unsubscribe() {
@@ -263,6 +271,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           if (gap.size > (deps.max ?? 1000)) flushGap(channel, true);
           return;
         }
+        if (gaps.has(channel)) filled++;
       }
       dispatch(message);
       // the gap may be filled now: deliver what was held back, in order (no position once a handler
