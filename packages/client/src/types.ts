@@ -224,6 +224,14 @@ export interface SubscribeOptions {
    * @example client.subscribe('/news', onNews, { from: { '/news': { offset: 41, epoch: 'e1' } } });
    */
   from?: Record<string, import('@push/protocol').StreamPosition>;
+  /**
+   * Called once, when the server confirms the subscription, with the position each channel starts
+   * after: the last one delivered or resumed from, else the channel's top when it was subscribed.
+   * What `from` takes to resume it with no gap where nothing has arrived yet (a shared
+   * connection's holder hands it to the tabs for the next holder).
+   * @example client.subscribe('/news', onNews, { onReady: (positions) => save(positions) });
+   */
+  onReady?(positions: Record<string, import('@push/protocol').StreamPosition>): void;
 }
 
 /**
