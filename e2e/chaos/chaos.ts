@@ -123,6 +123,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     // Every client keeps a stream or a held connect upstream, plus POSTs and upgrade probes.
     maxSockets: 64 + 4 * o.clients,
   });
+  /** Events kept per client for the problem report. */
+  const TIMELINE = 60;
   const channels = Array.from({ length: o.channels }, (_, i) => `/chaos/c${i}`);
   const published = new Map<string, number>(channels.map((c) => [c, 0]));
   const durationMs = (o.messages / o.rate) * 1000;
@@ -140,6 +142,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     last: ConnectionType | undefined;
     /** The first few errors it saw (code and message), for the problem report. */
     errors: string[];
+    /** Its last events (state, transport, recovered, error) with their wall-clock time. */
+    timeline: Array<[number, string]>;
   }
   const watched: Watched[] = [];
   const orders = o.orders ?? ALL_ORDERS;
@@ -168,7 +172,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       cut429: 0,
       last: undefined,
       errors: [],
+      timeline: [],
     };
+    const note = (what: string) => {
+      w.timeline.push([Date.now(), what]);
+      if (w.timeline.length > TIMELINE) w.timeline.shift();
+    };
+    client.on('state', (state) => note(`state ${state}`));
+    client.on('transport', ({ transport, reason }) => note(`transport ${transport} (${reason})`));
+    client.on('recovered', ({ channel, recovered }) => note(`recovered ${channel} ${recovered}`));
+    client.on('error', (error) =>
+      note(`error ${error.code}${error.bayeuxCode ? `/${error.bayeuxCode}` : ''}`),
+    );
     client.on('state', (state) => state === 'reconnecting' && w.reconnects++);
     // Counted from what the client connected on, whether it switched in place (fallback, upgrade)
     // or across a reconnect (a new negotiation that settled on another transport).
@@ -334,6 +349,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         );
     }
   });
+  // The story of the first client with a loss: what it went through, for the replay.
+  // A silent loss (missing numbers) first: it is the worse of the two.
+  const lossy = (kind: string) => (_w: Watched, i: number) =>
+    problems.some((line) => line.startsWith(`client ${i} `) && line.includes(kind));
+  const first = watched.find(lossy(' missing ')) ?? watched.find(lossy('recovered:false'));
+  if (first) {
+    const events = first.timeline.map(([at, what]) => `${at - start}ms ${what}`).join(' | ');
+    problems.unshift(`timeline of client ${watched.indexOf(first)} (times as in the schedule): ${events}`);
+  }
   const disconnected = watched.filter((w) => w.client.state !== 'connected').length;
   const reconnects = watched.reduce((n, w) => n + w.reconnects, 0);
   const switches = watched.reduce((n, w) => n + w.switches, 0);
