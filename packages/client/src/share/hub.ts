@@ -8,9 +8,11 @@
  * A new leader first says `hello` and gathers the tabs' `sync` for `gather` ms: their
  * subscriptions and, per channel, the last position each tab delivered. It subscribes with the
  * smallest of those positions (`SubscribeOptions.from`), so the server resumes from where the
- * furthest-behind tab stopped; each tab drops what it has already delivered.
+ * furthest-behind tab stopped; each tab drops what it has already delivered. A tab that has
+ * received nothing on a channel yet is told where its subscription starts (`subbed`), so it has a
+ * position to give the next holder too.
  */
-import { channelMatches, type PresenceMember, type StreamPosition } from '@push/protocol';
+import { channelMatches, type DataMessage, type PresenceMember, type StreamPosition } from '@push/protocol';
 import type { Clock } from '../transports/transport.js';
 import type { PushClient, Subscription } from '../types.js';
 import type { Bus } from './bus.js';
@@ -47,7 +49,15 @@ export function createHub(o: HubOptions): Hub {
   const { leader, clock } = o;
   const core = o.createCore();
   const tabs = new Map<string, TabRecord>();
-  const patterns = new Map<string, { sub: Subscription; refs: Set<string> }>();
+  /**
+   * Per pattern: the one subscription on the wire, the tabs' handles on it, and `at`, the position
+   * of each channel as relayed (the confirmation's, then each message's): what a tab joining is
+   * told it starts after.
+   */
+  const patterns = new Map<
+    string,
+    { sub: Subscription; refs: Set<string>; at: Record<string, StreamPosition> }
+  >();
   /** channel -> tab -> the data it entered with. */
   const entered = new Map<string, Map<string, unknown>>();
   /** While gathering: the smallest position per channel over the tabs' syncs. */
@@ -100,11 +110,21 @@ export function createHub(o: HubOptions): Hub {
       const start: Record<string, StreamPosition> = {};
       for (const channel in from) if (channelMatches(s.pattern, channel)) start[channel] = from[channel]!;
       const pattern = s.pattern;
-      const sub = core.subscribe(pattern, (_data, message) => post({ t: 'data', leader, pattern, message }), {
+      const at: Record<string, StreamPosition> = {};
+      const relay = (_data: unknown, message: DataMessage) => {
+        const { offset, epoch } = message.ext?.push ?? {};
+        if (typeof offset === 'number' && typeof epoch === 'string') at[message.channel] = { offset, epoch };
+        post({ t: 'data', leader, pattern, message });
+      };
+      const sub = core.subscribe(pattern, relay, {
         resume: s.resume,
         from: start,
+        // A tab that has received nothing yet has no position of its own: without this one the
+        // next holder (after a bfcache, a crash) subscribes from its own start, and what was
+        // published in between is lost.
+        onReady: (positions) => Object.assign(at, positions),
       });
-      entry = { sub, refs: new Set() };
+      entry = { sub, refs: new Set(), at };
       patterns.set(pattern, entry);
       const mine = entry;
       sub.ready.catch(() => {
@@ -115,7 +135,7 @@ export function createHub(o: HubOptions): Hub {
     record.subs.set(s.id, s.pattern);
     const mine = entry;
     entry.sub.ready.then(
-      () => mine.refs.has(key) && post({ t: 'subbed', leader, tab, id: s.id }),
+      () => mine.refs.has(key) && post({ t: 'subbed', leader, tab, id: s.id, positions: mine.at }),
       (error: unknown) => {
         if (!mine.refs.delete(key)) return;
         record.subs.delete(s.id);

@@ -385,3 +385,67 @@ describe('leader change', () => {
     expect(settled).toBe(1);
   });
 });
+
+describe('back from the back/forward cache', () => {
+  it('a leader that received nothing resumes where its subscription started, and says it reconnected', async () => {
+    const w = world();
+    const a = w.tab('a');
+    const states: ConnectionState[] = [];
+    a.client.on('state', (s) => states.push(s));
+    await w.run(200);
+    const first = a.cores[0]!;
+    first.tops.set('/n', { offset: 3, epoch: 'e1' });
+    first.move('connected', 'long-polling');
+    const inA = received(a.client, '/n');
+    await w.run(10);
+    expect(inA.sub.state).toBe('subscribed');
+    a.lifecycle.fire('hide'); // into the cache: the lock and the connection go
+    await w.run(200);
+    expect(first.closed).toBe(true);
+    // 4 is published now, while the page is in the cache (or before its new holder subscribes)
+    a.lifecycle.fire('show');
+    await w.run(10);
+    const next = w.leaderCore();
+    expect(next).not.toBe(first);
+    const meanwhile = a.client.state;
+    await w.run(200);
+    const resumed = next.subscribes.find((s) => s.channel === '/n');
+    expect(resumed?.options?.from).toEqual({ '/n': { offset: 3, epoch: 'e1' } });
+    next.move('connected', 'long-polling');
+    next.deliver('/n', '/n', 4, 4); // the server replays after 3
+    await w.run(10);
+    expect(inA.seen).toEqual([4]);
+    // a new connection, not the one the tab had: not `connected` until it is
+    expect(meanwhile).toBe('reconnecting');
+    expect(states).toEqual(['connected', 'reconnecting', 'connected']);
+  });
+
+  it('a tab that joined a channel and received nothing resumes from where it joined when the holder goes', async () => {
+    const w = world();
+    const a = w.tab('a');
+    const b = w.tab('b');
+    await w.run(200);
+    const first = a.cores[0]!;
+    first.tops.set('/n', { offset: 2, epoch: 'e1' });
+    received(a.client, '/n');
+    await w.run(10);
+    for (let i = 3; i <= 5; i++) first.deliver('/n', '/n', i, i);
+    await w.run(10);
+    // b joins at 5: the wire subscription is a's, confirmed at 2
+    const seenB: unknown[] = [];
+    const starts: unknown[] = [];
+    const sub = b.client.subscribe('/n', (data) => seenB.push(data), { onReady: (p) => starts.push(p) });
+    await sub.ready;
+    expect(starts).toEqual([{ '/n': { offset: 5, epoch: 'e1' } }]);
+    a.crash();
+    await w.run(300);
+    const next = w.leaderCore();
+    expect(b.cores).toEqual([next]);
+    expect(next.subscribes.find((s) => s.channel === '/n')?.options?.from).toEqual({
+      '/n': { offset: 5, epoch: 'e1' },
+    });
+    next.deliver('/n', '/n', 6, 6);
+    await w.run(10);
+    expect(seenB).toEqual([6]);
+  });
+});

@@ -18,6 +18,7 @@ import type {
   MessageHandler,
   PushClient,
   StateReason,
+  SubscribeOptions,
   Subscription,
   TransportChange,
 } from '../types.js';
@@ -63,6 +64,8 @@ type RequestBody =
 export function createTabClient(o: TabClientOptions): TabClient {
   const { tab, bus } = o;
   let leader: string | undefined;
+  /** The holder this tab said `bye` to (bfcache, frozen): hearing another one is a new connection. */
+  let left: string | undefined;
   let status: Status | undefined;
   let state: ConnectionState = 'connecting';
   let reported: TransportChange['transport'] | undefined;
@@ -111,8 +114,10 @@ export function createTabClient(o: TabClientOptions): TabClient {
 
   function adopt(next: string) {
     if (leader === next) return;
-    const switched = leader !== undefined;
+    const last = leader ?? left;
+    const switched = last !== undefined && last !== next;
     leader = next;
+    left = undefined;
     for (const [id, p] of pending) {
       if (p.to === undefined || p.message.t === 'pub') {
         p.to = next;
@@ -200,9 +205,18 @@ export function createTabClient(o: TabClientOptions): TabClient {
       }
       case 'data':
         return deliver(m.pattern, m);
-      case 'subbed':
-        if (m.tab === tab) subs.get(m.id)?.settle(m.error && errorFromWire(m.error));
-        return;
+      case 'subbed': {
+        const s = m.tab === tab ? subs.get(m.id) : undefined;
+        if (!s) return;
+        // Where the subscription stands, for channels this tab has no position on yet: the next
+        // holder resumes from it, so nothing published from now on is lost in a handover.
+        const positions = m.error ? undefined : m.positions;
+        for (const channel in positions) {
+          const key = `${s.pattern}\n${channel}`;
+          if (!seen.has(key)) seen.set(key, positions[channel]!);
+        }
+        return s.settle(m.error && errorFromWire(m.error));
+      }
       case 'ack': {
         const p = m.tab === tab ? pending.get(m.id) : undefined;
         if (!p || p.to !== m.leader) return;
@@ -216,11 +230,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
     }
   });
 
-  function subscribe(
-    channel: string,
-    handler: MessageHandler,
-    options: { resume?: boolean } = {},
-  ): Subscription {
+  function subscribe(channel: string, handler: MessageHandler, options: SubscribeOptions = {}): Subscription {
     if (!isValidChannel(channel)) throw new PushError('invalid-channel', `Invalid channel: ${channel}`);
     const id = ++ids;
     let subState: Subscription['state'] = 'pending';
@@ -235,8 +245,13 @@ export function createTabClient(o: TabClientOptions): TabClient {
         subState = error ? 'failed' : 'subscribed';
         if (error) {
           subs.delete(id);
-          ready.reject(error);
-        } else ready.resolve();
+          return ready.reject(error);
+        }
+        const positions: Record<string, StreamPosition> = {};
+        for (const [key, p] of seen)
+          if (key.startsWith(`${channel}\n`)) positions[key.slice(channel.length + 1)] = p;
+        options.onReady?.(positions);
+        ready.resolve();
       },
     });
     if (!closed) bus.post({ t: 'sub', tab, id, pattern: channel, resume });
@@ -296,6 +311,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
     fail: (error) => emit('error', error),
     bye() {
       if (!closed) bus.post({ t: 'bye', tab });
+      left = leader ?? left;
       leader = undefined;
     },
     async close() {

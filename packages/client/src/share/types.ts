@@ -171,7 +171,15 @@ export type ToTab =
   | ({ t: 'status' } & Status)
   | { t: 'event'; leader: string; name: 'state' | 'transport' | 'error' | 'recovered'; args: unknown[] }
   | { t: 'data'; leader: string; pattern: string; message: DataMessage }
-  | { t: 'subbed'; leader: string; tab: string; id: number; error?: WireError }
+  | {
+      t: 'subbed';
+      leader: string;
+      tab: string;
+      id: number;
+      error?: WireError;
+      /** Where the subscription stands per channel now: the tab resumes from here if nothing arrives. */
+      positions?: Record<string, StreamPosition>;
+    }
   | {
       t: 'ack';
       leader: string;

@@ -5,7 +5,7 @@
  * source, a scriptable core client, and SharedWorkers with MessagePort pairs.
  */
 
-import type { DataMessage, PresenceMember } from '@push/protocol';
+import type { DataMessage, PresenceMember, StreamPosition } from '@push/protocol';
 import { defer } from '../defer.js';
 import type {
   BroadcastChannelLike,
@@ -149,6 +149,8 @@ export class FakeCore implements PushClient {
   private listeners = new Map<string, Set<(...args: never[]) => void>>();
   /** Subscriptions wait for `confirm()` unless auto. */
   autoConfirm = true;
+  /** The server's top position per channel: where a confirmed subscription starts (`onReady`). */
+  tops = new Map<string, StreamPosition>();
   private pendingReady: Array<{ channel: string; resolve(): void; reject(e: Error): void }> = [];
 
   subscribe<T>(
@@ -161,8 +163,14 @@ export class FakeCore implements PushClient {
     list.push(handler as never);
     this.handlers.set(channel, list);
     const ready = defer();
-    if (this.autoConfirm) ready.resolve();
-    else this.pendingReady.push({ channel, resolve: ready.resolve, reject: ready.reject });
+    const confirmed = () => {
+      // like the core: a position it was given wins, else the channel's top at the confirmation
+      const top = this.tops.get(channel);
+      options?.onReady?.({ ...(top && { [channel]: top }), ...options.from });
+      ready.resolve();
+    };
+    if (this.autoConfirm) confirmed();
+    else this.pendingReady.push({ channel, resolve: confirmed, reject: ready.reject });
     const sub: Subscription = {
       channel,
       state: 'pending',
