@@ -257,20 +257,32 @@ describe('gaps', () => {
     expect(resume.ext?.push?.resume).toEqual({ '/feed': { offset: 6, epoch: 'e1' } });
   });
 
-  it('stops waiting for a gap the server never fills and reports recovered: false', async () => {
+  /** A client subscribed to `channels` that delivered message 1 of each; what it delivers and reports. */
+  async function deliveredOne(channels: string[]) {
     const t = setup({ order: ['websocket'] });
-    const got: number[] = [];
-    const recovered: unknown[] = [];
+    const got: string[] = [];
+    const recovered: Array<{ channel: string; recovered: boolean }> = [];
     t.client.on('recovered', (e) => recovered.push(e));
-    t.client.subscribe('/feed', (data) => got.push(data as number));
+    for (const channel of channels) t.client.subscribe(channel, (data) => got.push(`${channel} ${data}`));
     await t.clock.advance(0);
-    t.server.publish('/feed', 1);
+    for (const channel of channels) t.server.publish(channel, 1);
     await t.clock.advance(0);
-    t.factories.websocket.created.at(-1)!.events.message([m(3)]);
+    const socket = t.factories.websocket.created.at(-1)!;
+    const on = (channel: string, n: number) => ({
+      channel,
+      data: n,
+      ext: { push: { offset: n, epoch: 'e1' } },
+    });
+    return { t, got, recovered, socket, on };
+  }
+
+  it('stops waiting for a gap the server never fills and reports recovered: false', async () => {
+    const { t, got, recovered, socket } = await deliveredOne(['/feed']);
+    socket.events.message([m(3)]);
     await t.clock.advance(0);
-    expect(got).toEqual([1]);
+    expect(got).toEqual(['/feed 1']);
     await t.clock.advance(1000);
-    expect(got).toEqual([1, 3]);
+    expect(got).toEqual(['/feed 1', '/feed 3']);
     expect(recovered).toEqual([
       { channel: '/feed', recovered: true },
       { channel: '/feed', recovered: false },
@@ -278,15 +290,7 @@ describe('gaps', () => {
   });
 
   it('keeps waiting for a gap while its replay is arriving, however long it takes (the server paces a long replay)', async () => {
-    const t = setup({ order: ['websocket'] });
-    const got: number[] = [];
-    const recovered: unknown[] = [];
-    t.client.on('recovered', (e) => recovered.push(e));
-    t.client.subscribe('/feed', (data) => got.push(data as number));
-    await t.clock.advance(0);
-    t.server.publish('/feed', 1);
-    await t.clock.advance(0);
-    const socket = t.factories.websocket.created.at(-1)!;
+    const { t, got, recovered, socket } = await deliveredOne(['/feed']);
     socket.events.message([m(5)]); // 2..4 are missing: the client resumes from 1
     await t.clock.advance(0);
     // The replay comes in slowly, one message per 900 ms: 2.7 s in all, attemptTimeout is 1 s.
@@ -295,27 +299,12 @@ describe('gaps', () => {
       socket.events.message([m(n)]);
     }
     await t.clock.advance(3000);
-    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(got).toEqual(['/feed 1', '/feed 2', '/feed 3', '/feed 4', '/feed 5']);
     expect(recovered).toEqual([{ channel: '/feed', recovered: true }]);
   });
 
   it("keeps waiting for a gap while another channel's replay is arriving (the server replays one channel after another)", async () => {
-    const t = setup({ order: ['websocket'] });
-    const got: string[] = [];
-    const recovered: unknown[] = [];
-    t.client.on('recovered', (e) => recovered.push(e));
-    t.client.subscribe('/a', (data) => got.push(`a${data}`));
-    t.client.subscribe('/b', (data) => got.push(`b${data}`));
-    await t.clock.advance(0);
-    t.server.publish('/a', 1);
-    t.server.publish('/b', 1);
-    await t.clock.advance(0);
-    const socket = t.factories.websocket.created.at(-1)!;
-    const on = (channel: string, n: number) => ({
-      channel,
-      data: n,
-      ext: { push: { offset: n, epoch: 'e1' } },
-    });
+    const { t, got, recovered, socket, on } = await deliveredOne(['/a', '/b']);
     socket.events.message([on('/a', 5), on('/b', 3)]); // both resume from 1
     await t.clock.advance(0);
     // /a's replay takes 2.7 s; /b's comes after it.
@@ -326,25 +315,17 @@ describe('gaps', () => {
     await t.clock.advance(500);
     socket.events.message([on('/b', 2)]);
     await t.clock.advance(3000);
-    expect(got).toEqual(['a1', 'b1', 'a2', 'a3', 'a4', 'a5', 'b2', 'b3']);
-    expect(recovered.filter((e) => (e as { recovered: boolean }).recovered === false)).toEqual([]);
+    expect(got).toEqual(['/a 1', '/b 1', '/a 2', '/a 3', '/a 4', '/a 5', '/b 2', '/b 3']);
+    expect(recovered.filter((e) => !e.recovered)).toEqual([]);
   });
 
   it('gives up on a gap whose replay stopped arriving for attemptTimeout', async () => {
-    const t = setup({ order: ['websocket'] });
-    const got: number[] = [];
-    const recovered: unknown[] = [];
-    t.client.on('recovered', (e) => recovered.push(e));
-    t.client.subscribe('/feed', (data) => got.push(data as number));
-    await t.clock.advance(0);
-    t.server.publish('/feed', 1);
-    await t.clock.advance(0);
-    const socket = t.factories.websocket.created.at(-1)!;
+    const { t, got, recovered, socket } = await deliveredOne(['/feed']);
     socket.events.message([m(5)]);
     await t.clock.advance(900);
     socket.events.message([m(2)]); // progress, then nothing
     await t.clock.advance(2100);
-    expect(got).toEqual([1, 2, 5]);
+    expect(got).toEqual(['/feed 1', '/feed 2', '/feed 5']);
     expect(recovered).toEqual([
       { channel: '/feed', recovered: true },
       { channel: '/feed', recovered: false },
