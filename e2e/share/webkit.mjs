@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { MINIBROWSER, startDriver } from '../webkit/driver.mjs';
 // The core sharing test in WebKit (issue 16). Playwright has no WebKit here, so WebKitGTK's
 // MiniBrowser is driven over W3C WebDriver (/usr/bin/WebKitWebDriver under xvfb-run, plain HTTP
 // calls, as e2e/webkit/run.mjs does), on the same page and stack as share.spec.ts:
@@ -11,62 +12,12 @@
 // run in Chromium and Firefox only (share.spec.ts). Exits non-zero on any failure.
 //
 //   node share/webkit.mjs
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { buildShare } from './build.mjs';
 import { startShareStack } from './stack.mjs';
 
-const DRIVER = '/usr/bin/WebKitWebDriver';
-const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const WINDOWS = 6;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** WebKitWebDriver under a throwaway X display; `stop()` ends the process group it started. */
-async function startDriver() {
-  for (const p of [DRIVER, MINIBROWSER, '/usr/bin/xvfb-run'])
-    if (!existsSync(p)) throw new Error(`${p} is missing: install webkit2gtk-driver and xvfb`);
-  const port = await freePort();
-  const proc = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', DRIVER, `--port=${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let log = '';
-  proc.stdout.on('data', (d) => (log += d));
-  proc.stderr.on('data', (d) => (log += d));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await fetch(`${base}/status`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (proc.exitCode !== null || Date.now() > deadline)
-      throw new Error(`WebKitWebDriver did not start: ${log}`);
-    await sleep(100);
-  }
-  return {
-    base,
-    stop() {
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {}
-    },
-  };
-}
 
 /** The few WebDriver commands the test needs; every command has its own deadline. */
 function webdriver(base) {

@@ -6,33 +6,19 @@
 // screenshot, the page log and the raw result. Exits non-zero on any failure.
 //
 //   node webkit/run.mjs [--grep TEXT] [--no-build]     (normally run by scripts/run.mjs)
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join, relative } from 'node:path';
 import { runCase } from '../lib/scenarios.mjs';
 import { optionsFromEnv, replayCommand, selectCases } from '../lib/selection.mjs';
 import { E2E_ROOT, startStack } from '../lib/stack.mjs';
 import { targetStackFromEnv } from '../lib/target.mjs';
 import { buildAll } from '../scripts/build.mjs';
+import { MINIBROWSER, startDriver } from './driver.mjs';
 
-const DRIVER = '/usr/bin/WebKitWebDriver';
-const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const args = process.argv.slice(2);
 if (args.includes('--grep')) process.env.E2E_GREP = args[args.indexOf('--grep') + 1];
 const OUTPUT = join(E2E_ROOT, 'results', 'raw', 'webkit.json');
 const ARTIFACTS = join(E2E_ROOT, 'results', 'artifacts', 'webkit');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 class WebDriver {
   constructor(base) {
@@ -195,46 +181,6 @@ function webdriverDriver(getWd, artifactsFor) {
           writeFileSync(join(dir, `page-${i + 1}.log`), `page log not readable: ${e?.message ?? e}\n`);
         }
       }
-    },
-  };
-}
-
-async function startDriver() {
-  for (const p of [DRIVER, MINIBROWSER, '/usr/bin/xvfb-run']) {
-    if (!existsSync(p)) {
-      throw new Error(
-        `${p} is missing: install the Debian packages webkit2gtk-driver and xvfb (scripts/ensure-browsers.sh)`,
-      );
-    }
-  }
-  const port = await freePort();
-  // -a: pick a free display; the driver starts MiniBrowser on it.
-  const proc = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', DRIVER, `--port=${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let log = '';
-  proc.stdout.on('data', (d) => (log += d));
-  proc.stderr.on('data', (d) => (log += d));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    try {
-      const res = await fetch(`${base}/status`);
-      if (res.ok) break;
-    } catch {}
-    if (proc.exitCode !== null) throw new Error(`WebKitWebDriver exited: ${log}`);
-    if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer /status: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    base,
-    log: () => log,
-    stop() {
-      // Kill the whole group we started (xvfb-run, Xvfb, the driver and its MiniBrowser).
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {}
     },
   };
 }
