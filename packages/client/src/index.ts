@@ -34,6 +34,7 @@ export {
   presenceHandles,
 } from './presence.js';
 export { eventSource } from './transports/eventsource.js';
+export { unreachable } from './transports/http.js';
 export { domFrame, type FrameOpener, fetchFrame, iframe } from './transports/iframe.js';
 export { longPolling } from './transports/long-polling.js';
 export { TransportError } from './transports/transport.js';

@@ -236,6 +236,52 @@ describe('negotiation', () => {
     expect(t.states).toEqual(['reconnecting', 'connected']);
   });
 
+  // Issue 14 (e2e switch-restart): the server restarted while a proxy refused WebSockets. In a
+  // round run while it was down every transport failed, and the one tried after it came back
+  // (the iframe) was kept: the client ended on the forever-iframe, not SSE.
+  for (const down of ['down', 'bad-gateway'] as const) {
+    it(`an unreachable server (${down}) is an outage, not a broken transport: no step down, the round retries from the top once it is back`, async () => {
+      const t = setup({
+        behaviors: { websocket: 'fail-open', eventsource: down, 'long-polling': down, iframe: 'ok' },
+      });
+      await t.clock.advance(0);
+      expect(t.factories.eventsource.created).toHaveLength(1);
+      // Every HTTP transport posts to the same endpoint: the rest of the list would fail alike, or
+      // (the iframe here: the server came back meanwhile) win only by timing.
+      expect(t.factories['long-polling'].created).toHaveLength(0);
+      expect(t.factories.iframe.created).toHaveLength(0);
+      expect(t.client.state).toBe('reconnecting');
+      expect(t.errors.map((e) => e.code)).toEqual(['negotiation-failed']);
+      expect(t.errors[0]!.cause).toMatchObject({ name: 'TransportError', transport: 'eventsource' });
+      expect(t.clock.pending()).toEqual([100]); // the backoff of a failed round
+      expect(t.client.fallbacks).toEqual([]);
+      // The server is back; WebSockets are still refused by the proxy: SSE, as without the outage.
+      t.factories.eventsource.behavior = 'ok';
+      t.factories['long-polling'].behavior = 'ok';
+      await t.clock.advance(100);
+      expect(t.client.state).toBe('connected');
+      expect(t.client.transport).toBe('eventsource');
+      expect(t.factories.websocket.created).toHaveLength(2); // the second round started at the top
+      expect(t.client.fallbacks).toEqual([
+        { from: 'websocket', to: 'eventsource', reason: 'open-failed', at: 100 },
+      ]);
+    });
+  }
+
+  it('an outage starting from a remembered lower transport keeps it: the next round starts there again', async () => {
+    const storage = memoryStorage({ 'push:transport:http://push.test': 'eventsource' });
+    const t = setup({ storage, behaviors: { eventsource: 'down', 'long-polling': 'down' } });
+    await t.clock.advance(0);
+    expect(t.client.state).toBe('reconnecting');
+    // Not long-polling, the iframe, nor round the list to the WebSocket: all the same server.
+    expect(t.factories.websocket.created).toHaveLength(0);
+    expect(t.factories.iframe.created).toHaveLength(0);
+    t.factories.eventsource.behavior = 'ok';
+    await t.clock.advance(100);
+    expect(t.client.transport).toBe('eventsource');
+    expect(t.client.fallbacks).toEqual([]);
+  });
+
   it('throws typed invalid-option errors: unknown transport names, presence on the WebSocket-only entry', async () => {
     const { createClient } = await import('./websocket-only.js');
     expect(() => createClient({ url: URL_, transports: ['eventsource'], autoConnect: false })).toThrow(

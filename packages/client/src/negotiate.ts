@@ -11,7 +11,9 @@
  * A step (`step.ts`) fails on the transport (a {@link TransportError}, or its deadline) and the
  * next factory is tried. A refused handshake or a failing `auth()` is no transport's fault: it is a
  * PushError, the same on every transport, and ends the round without a fallback. The two are told
- * apart with `instanceof`.
+ * apart with `instanceof`. Nor is an outage (the factory's `outage()`: the server is unreachable):
+ * that step's failure ends the round too, and the next round, after the backoff, walks the same
+ * order again.
  */
 import {
   BAYEUX_VERSION,
@@ -147,6 +149,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       if (!(error instanceof StepError)) throw error; // not the transport's fault: no fallback
       o.env.log('debug', factory.type, error.reason);
       failed = { type: factory.type, reason: error.reason, error: error.failure };
+      if (factory.outage?.(error.failure)) break; // this round fails; the next walks the same order again
     }
   }
   const cause = failed?.error;

@@ -49,6 +49,18 @@ describe('upgrade', () => {
     expect(t.client.transport).toBe('websocket');
     expect(t.client.state).toBe('connected');
   });
+
+  // Issue 14: a WebSocket that failed while the server was down cannot tell an outage from a refusal
+  // (there is no status to read), so the round falls back; the upgrader is what climbs back.
+  it('climbs back to the WebSocket after a step down that an outage caused', async () => {
+    const t = setup({ behaviors: { websocket: 'fail-open' }, client: { upgradeDelay: 5000 } });
+    await t.clock.advance(0);
+    expect(t.client.transport).toBe('eventsource');
+    t.factories.websocket.behavior = 'ok'; // the server is up: the WebSocket works again
+    await t.clock.advance(5000);
+    expect(t.client.transport).toBe('websocket');
+    expect(t.changes.at(-1)).toEqual({ transport: 'websocket', previous: 'eventsource', reason: 'upgrade' });
+  });
 });
 
 // Issue 14: an upgrade commits only after the new transport carried a round trip.

@@ -4,6 +4,7 @@
 import { type ConnectionType, type Message, TRANSPORTS } from '@push/protocol';
 import { FakeServer } from '@push/test-kit/bayeux-server';
 import { FakeClock } from '@push/test-kit/clock';
+import { unreachable } from '../transports/http.js';
 import {
   type OnlineSignal,
   type Platform,
@@ -36,12 +37,14 @@ export type Behavior =
   | 'never-open' // socket never opens / stream's first bytes never arrive (buffering proxy)
   | 'fail-open' // refused at once
   | 'silent' // opens, but nothing sent is ever answered
-  | 'fail-post'; // every upstream request fails
+  | 'fail-post' // every upstream request is refused (403: a proxy or WAF that blocks this transport)
+  | 'down' // the server is unreachable: every request gets no answer (fetch rejects: `network`)
+  | 'bad-gateway'; // the server is down behind a proxy: every request is answered 502 by the proxy
 
 export interface FakeTransport extends Transport {
   events: TransportEvents;
-  /** Kills the transport from the network side. */
-  kill(): void;
+  /** Kills the transport from the network side (with `error`, default `closed`). */
+  kill(error?: TransportError): void;
   closed: boolean;
 }
 
@@ -51,6 +54,14 @@ export interface FakeFactoryOptions {
   /** Non-duplex: a downstream stream is opened (SSE/iframe) or not (long-polling); default `streamed`. */
   stream?: boolean;
   behavior?: Behavior;
+}
+
+/** The error of a request to a server that is not there (`down`, `bad-gateway`), else undefined. */
+function unreachableError(behavior: Behavior, type: ConnectionType): TransportError | undefined {
+  if (behavior === 'down')
+    return new TransportError('network', type, { cause: new TypeError('Failed to fetch') });
+  if (behavior === 'bad-gateway') return new TransportError('http-status', type, { status: 502 });
+  return undefined;
 }
 
 export function fakeFactory(
@@ -65,9 +76,12 @@ export function fakeFactory(
     behavior: options.behavior ?? ('ok' as Behavior),
     created: [] as FakeTransport[],
     isSupported: () => factory.behavior !== 'unsupported',
+    // Like the real ones: the HTTP transports tell an unreachable server by status.
+    ...(options.duplex ? {} : { outage: unreachable }),
     create(_url: URL, events: TransportEvents, _env: Platform): FakeTransport {
       const behavior = factory.behavior;
       let clientId: string | undefined;
+      const down = unreachableError(behavior, type);
       const stream = (batch: Message[]) => {
         if (!transport.closed) events.message(batch);
       };
@@ -81,8 +95,9 @@ export function fakeFactory(
         open(id) {
           clientId = id;
           if (behavior === 'never-open') return;
-          if (behavior === 'fail-open') {
-            void Promise.resolve().then(() => transport.kill());
+          // A socket to a server that is not there fails like a refused one (no status to tell).
+          if (behavior === 'fail-open' || down) {
+            void Promise.resolve().then(() => transport.kill(options.duplex ? undefined : down));
             return;
           }
           if (options.duplex || options.stream) {
@@ -96,9 +111,10 @@ export function fakeFactory(
         async send(batch) {
           if (transport.closed) throw new TransportError('not-open', type);
           if (behavior === 'silent') return;
-          if (behavior === 'fail-post' && !options.duplex) {
-            void Promise.resolve().then(() => transport.kill());
-            throw new TransportError('http-status', type, { status: 503 });
+          if ((down || behavior === 'fail-post') && !options.duplex) {
+            const error = down ?? new TransportError('http-status', type, { status: 403 });
+            void Promise.resolve().then(() => transport.kill(error));
+            throw error;
           }
           for (const m of batch) {
             if (m.channel === '/meta/handshake' || !options.duplex) continue;
@@ -119,10 +135,10 @@ export function fakeFactory(
           transport.closed = true;
           if (clientId) server.detachStream(clientId, stream);
         },
-        kill() {
+        kill(error = new TransportError('closed', type)) {
           if (transport.closed) return;
           transport.close();
-          events.close(new TransportError('closed', type)); // killed from the network side
+          events.close(error); // killed from the network side
         },
       };
       factory.created.push(transport);

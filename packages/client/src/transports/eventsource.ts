@@ -6,7 +6,7 @@
  */
 import { createParser } from 'eventsource-parser';
 import { parseBatch } from '../wire.js';
-import { createStreamTransport, openStream } from './http.js';
+import { createStreamTransport, openStream, unreachable } from './http.js';
 import type { TransportFactory } from './transport.js';
 
 /**
@@ -19,6 +19,7 @@ export function eventSource(options: { idleTimeout?: number } = {}): TransportFa
   return {
     type: 'eventsource',
     duplex: false, // = TRANSPORTS.eventsource.duplex (@push/protocol; checked by transport.test.ts)
+    outage: unreachable,
     isSupported: (env) => !!env.fetch && typeof ReadableStream !== 'undefined',
     create(url, events, env) {
       const parser = createParser({

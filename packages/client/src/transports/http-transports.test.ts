@@ -2,10 +2,15 @@
 
 import { FakeClock, settle } from '@push/test-kit/clock';
 import { describe, expect, it } from 'vitest';
+import { PushError } from '../errors.js';
 import { fakeOnline } from '../testing/fakes.js';
 import type { Message, Platform, TransportEvents } from '../types.js';
 import { eventSource } from './eventsource.js';
+import { unreachable } from './http.js';
+import { iframe } from './iframe.js';
 import { longPolling } from './long-polling.js';
+import { TransportError, type TransportErrorCode } from './transport.js';
+import { websocket } from './websocket.js';
 
 function harness() {
   const clock = new FakeClock();
@@ -108,5 +113,25 @@ describe('long-polling transport', () => {
     });
     expect(h.log).toEqual(['open', 'close:http-status 503']);
     await expect(t.send([{ channel: '/x', data: 1, id: '3' }])).rejects.toMatchObject({ code: 'not-open' });
+  });
+});
+
+// Issue 14: what an HTTP failure says about the server, for negotiation (`outage`).
+describe('unreachable (outage or broken transport)', () => {
+  it('counts no answer at all and a 502-504 as the server being unreachable; anything else is the transport', () => {
+    const failure = (code: TransportErrorCode, status?: number) =>
+      new TransportError(code, 'long-polling', status ? { status } : {});
+    expect(unreachable(failure('network'))).toBe(true);
+    for (const status of [502, 503, 504]) expect(unreachable(failure('http-status', status))).toBe(true);
+    for (const status of [400, 403, 404, 500, 501, 505])
+      expect(unreachable(failure('http-status', status))).toBe(false);
+    for (const code of ['timeout', 'closed', 'error', 'idle', 'bad-frame'] as const)
+      expect(unreachable(failure(code))).toBe(false);
+    expect(unreachable(new PushError('rejected', 'Handshake refused'))).toBe(false);
+  });
+
+  it('is what the HTTP factories answer; the WebSocket, which shows no status, has no say', () => {
+    for (const factory of [eventSource(), longPolling(), iframe()]) expect(factory.outage).toBe(unreachable);
+    expect(websocket().outage).toBeUndefined();
   });
 });

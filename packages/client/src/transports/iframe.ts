@@ -6,7 +6,13 @@
  * `createIframeDecoder`. The `null` open signal is the liveness probe.
  */
 import { createIframeDecoder, type Message } from '@push/protocol';
-import { createStreamTransport, openStream, STREAM_IDLE_TIMEOUT, type StreamEnd } from './http.js';
+import {
+  createStreamTransport,
+  openStream,
+  STREAM_IDLE_TIMEOUT,
+  type StreamEnd,
+  unreachable,
+} from './http.js';
 import type { Platform, TransportFactory } from './transport.js';
 
 /**
@@ -124,6 +130,7 @@ export function iframe(frame?: FrameOpener, options: { idleTimeout?: number } = 
   return {
     type: 'iframe',
     duplex: false, // = TRANSPORTS.iframe.duplex (@push/protocol; checked by transport.test.ts)
+    outage: unreachable,
     isSupported: (env) => !!env.fetch && (!!frame || !!env.document),
     create(url, events, env) {
       return createStreamTransport('iframe', url, events, env, (clientId, onData, onEnd) => {

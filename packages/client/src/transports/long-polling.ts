@@ -1,5 +1,5 @@
 /** Long-polling: every batch is a `POST {path}`; the server holds `/meta/connect` until it has messages. */
-import { createPoster } from './http.js';
+import { createPoster, unreachable } from './http.js';
 import type { TransportFactory } from './transport.js';
 
 /**
@@ -10,6 +10,7 @@ export function longPolling(): TransportFactory {
   return {
     type: 'long-polling',
     duplex: false, // = TRANSPORTS['long-polling'].duplex (@push/protocol; checked by transport.test.ts)
+    outage: unreachable,
     isSupported: (env) => !!env.fetch,
     create(url, events, env) {
       const poster = createPoster('long-polling', url, events, env);

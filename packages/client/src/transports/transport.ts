@@ -5,6 +5,7 @@
  * The negotiator and the connection see transports only through these; they never branch on a name.
  */
 import type { ConnectionType, Message } from '@push/protocol';
+import type { PushError } from '../errors.js';
 
 /**
  * Why a transport failed.
@@ -199,4 +200,10 @@ export interface TransportFactory {
   readonly duplex: boolean;
   isSupported(env: Platform): boolean;
   create(url: URL, events: TransportEvents, env: Platform): Transport;
+  /**
+   * True when `failure` (a negotiation step's) says the server is unreachable, not that this
+   * transport is broken: the round stops instead of falling back, and the next one walks the same
+   * order again. The HTTP transports tell by status (`unreachable`); absent: every failure falls back.
+   */
+  outage?(failure: TransportError | PushError): boolean;
 }
