@@ -14,7 +14,7 @@ import {
 import { ChannelGate, type DeliveryGate } from './authorization.js';
 import type { Broker, BrokerMessage, BrokerPublishInput } from './broker/types.js';
 import { endExpiredSession } from './credentials.js';
-import { Deadlines, type DeadlineTarget } from './deadlines.js';
+import { Deadlines } from './deadlines.js';
 import { createDelivery } from './delivery.js';
 import { messageOf } from './errors.js';
 import type { PushServerEvents } from './events.js';
@@ -101,7 +101,7 @@ export class Engine implements SessionHost {
   createSession(identity: PushIdentity): Session {
     const session = new Session(createClientId(), identity, this, this.options.limits.maxQueue);
     this.registry.add(session);
-    this.deadlines.add(this.options.limits.handshakeTimeout, new FirstConnectDeadline(this, session));
+    session.awaitFirstConnect(this.options.limits.handshakeTimeout);
     return session;
   }
 
@@ -159,6 +159,13 @@ export class Engine implements SessionHost {
       error,
       advice: { reconnect: 'handshake', interval: 0 },
     });
+  }
+
+  /** SessionHost: a handshake whose client never connected within `limits.handshakeTimeout`. */
+  firstConnectMissed(session: Session): void {
+    if (session.closed) return;
+    this.metrics.refused('handshake-timeout');
+    this.endSession(session, 'handshake-timeout');
   }
 
   /** SessionHost: counts deliveries. */
@@ -261,22 +268,5 @@ export class Engine implements SessionHost {
     for (const session of [...this.registry.values()]) this.endSession(session, 'server-close');
     this.registry.stop();
     this.deadlines.clear();
-  }
-}
-
-/**
- * Ends a session whose client never sent its first `/meta/connect` within
- * `limits.handshakeTimeout`: handshakes alone cannot hold session slots.
- */
-class FirstConnectDeadline implements DeadlineTarget {
-  constructor(
-    private readonly engine: Engine,
-    private readonly session: Session,
-  ) {}
-
-  onDeadline(): void {
-    if (this.session.connected || this.session.closed) return;
-    this.engine.metrics.refused('handshake-timeout');
-    this.engine.endSession(this.session, 'handshake-timeout');
   }
 }

@@ -1,4 +1,5 @@
 import type { Message } from '@push/protocol';
+import { FakeClock } from '@push/test-kit/clock';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from './clock.js';
 import { Deadlines } from './deadlines.js';
@@ -21,6 +22,7 @@ function host(): SessionHost & { overflows: number; count: number; faults: unkno
     fault(_session, _where, error) {
       this.faults.push(error);
     },
+    firstConnectMissed() {},
     overflow() {
       this.overflows++;
     },
@@ -256,5 +258,32 @@ describe('Session on a transport switch', () => {
     session.detach(conn);
     session.acknowledge(0);
     expect(session.queued).toBe(50);
+  });
+
+  it('ends a session whose client never connects, and forgets that deadline at the first connect', () => {
+    const clock = new FakeClock();
+    const missed: string[] = [];
+    const make = (id: string) =>
+      new Session(
+        id,
+        anonymous,
+        { ...host(), clock, deadlines: new Deadlines(clock), firstConnectMissed: (s) => missed.push(s.id) },
+        10,
+      );
+    const silent = make('silent');
+    silent.awaitFirstConnect(10_000);
+    const prompt = make('prompt');
+    prompt.awaitFirstConnect(10_000);
+    clock.advanceSync(5_000);
+    prompt.connected = true;
+    const held = answers();
+    prompt.hold({ ...reply }, held.responder, 30_000);
+    clock.advanceSync(5_000);
+    expect(missed).toEqual(['silent']);
+    // The first-connect deadline did not answer the held connect early: its own 30 s did.
+    expect(held.got).toEqual([]);
+    clock.advanceSync(25_000);
+    expect(held.got).toEqual([[]]);
+    expect(missed).toEqual(['silent']);
   });
 });

@@ -73,6 +73,8 @@ export interface SessionHost {
   flushSoon(session: Session): void;
   /** An exception while serving this session (never the process): the host logs it and ends the session. */
   fault(session: Session, where: string, error: unknown): void;
+  /** Its client sent no `/meta/connect` within the time {@link Session.awaitFirstConnect} gave it. */
+  firstConnectMissed(session: Session): void;
 }
 
 /** Why a session ended. */
@@ -157,7 +159,23 @@ export class Session implements DeadlineTarget {
     return (this.flags & CONNECTED) !== 0;
   }
   set connected(value: boolean) {
+    // The first connect: the deadline that would end a handshake-only session is no longer due.
+    if (value && !this.connected && this.heldDeadline !== undefined && !this.heldResponder) {
+      this.host.deadlines.cancel(this.heldTimeout, this.heldDeadline);
+      this.heldDeadline = undefined;
+    }
     this.setFlag(CONNECTED, value);
+  }
+
+  /**
+   * Ends the session (through the host) unless its client connects within `ms`: handshakes alone
+   * cannot hold session slots. Until the first connect nothing is held, so the held connect's
+   * deadline slot carries this one: no object per session, and it is gone at the first connect
+   * (a separate timer object stayed for the whole `handshakeTimeout`, ~56 B per new session).
+   */
+  awaitFirstConnect(ms: number): void {
+    this.heldDeadline = this.host.deadlines.add(ms, this);
+    this.heldTimeout = ms;
   }
 
   /** Its client uses the ack extension. */
@@ -339,9 +357,14 @@ export class Session implements DeadlineTarget {
     else if (this.queued > 0) this.release();
   }
 
-  /** The held connect's time is up: answer it (empty, or with what is queued). */
+  /** The held connect's time is up: answer it (empty, or with what is queued); or the first connect never came. */
   onDeadline(): void {
-    this.release();
+    if (this.connected) {
+      this.release();
+      return;
+    }
+    this.heldDeadline = undefined;
+    this.host.firstConnectMissed(this);
   }
 
   /** Forgets a held connect whose request went away (the client closed it). */
