@@ -267,6 +267,7 @@ export class WebSocketTransport {
     this.onMessage = function (this: WebSocket, data: RawData) {
       const connection = connections.get(this);
       if (connection) transport.enqueue(connection, data);
+      releaseReceiveBuffer(this);
     };
     this.onClose = function (this: WebSocket) {
       const connection = connections.get(this);
@@ -454,4 +455,16 @@ export class WebSocketTransport {
     for (const ws of this.connections.keys()) ws.terminate();
     this.wss.close();
   }
+}
+
+/**
+ * Once its client has sent a frame, ws keeps the array its receiver gathers incoming chunks in,
+ * emptied but with its backing store (room for ~17 chunks, 152 B), for the life of the socket.
+ * Every Bayeux client sends frames (its connects), so every idle subscriber paid it (a raw ws
+ * client that never sends does not): an empty one is swapped for a new array with none. The field
+ * is private to ws; `websocket.test.ts` fails if it is renamed, instead of this saving nothing.
+ */
+export function releaseReceiveBuffer(ws: WebSocket): void {
+  const receiver = (ws as unknown as { _receiver?: { _buffers?: unknown } })._receiver;
+  if (receiver && Array.isArray(receiver._buffers) && receiver._buffers.length === 0) receiver._buffers = [];
 }

@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { releaseReceiveBuffer } from './websocket.js';
+
+const servers: WebSocketServer[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** The server side of a ws connection whose client sent one frame, and ws's receive buffer then. */
+async function afterOneFrame(): Promise<{ socket: WebSocket; buffers: () => unknown }> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  servers.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+  const client = new WebSocket(`ws://127.0.0.1:${port}`);
+  await new Promise((resolve) => client.once('open', resolve));
+  const socket = await accepted;
+  const received = new Promise((resolve) => socket.once('message', resolve));
+  client.send('[{"channel":"/meta/connect"}]');
+  await received;
+  client.close();
+  const buffers = () => (socket as unknown as { _receiver: { _buffers: unknown } })._receiver._buffers;
+  return { socket, buffers };
+}
+
+describe('releaseReceiveBuffer', () => {
+  it("swaps ws's emptied receive buffer for a new array (the field it relies on still exists)", async () => {
+    const { socket, buffers } = await afterOneFrame();
+    const used = buffers();
+    expect(Array.isArray(used)).toBe(true);
+    expect(used).toHaveLength(0);
+    releaseReceiveBuffer(socket);
+    expect(buffers()).not.toBe(used);
+    expect(buffers()).toEqual([]);
+  });
+
+  it('leaves a buffer that still holds data alone', async () => {
+    const { socket, buffers } = await afterOneFrame();
+    const held = buffers() as Buffer[];
+    held.push(Buffer.from('partial frame'));
+    releaseReceiveBuffer(socket);
+    expect(buffers()).toBe(held);
+  });
+});
