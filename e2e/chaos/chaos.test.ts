@@ -2,7 +2,8 @@
 // bounded under a minute: a mix of all four transports through every fault, the issue's scenario
 // (streaming clients, a buffering proxy that appears mid-stream and stays). `npm run chaos` (cli.mjs)
 // runs one run of any size through this file instead (CHAOS_CLI=1), by default the issue's full
-// size; `--broker redis` is the two-node Redis run (not in the test command yet).
+// size; `--broker redis` is the two-node Redis run (in the test command at the smaller size, on
+// the Redis at 127.0.0.1:6379 or REDIS_URL).
 // Replay a failure with its printed seed: CHAOS_SEED=N npm test --workspace @push/e2e, or the
 // printed `npm run chaos -- ...` line.
 import { randomInt } from 'node:crypto';
@@ -90,6 +91,19 @@ if (env.CHAOS_CLI) {
         messages: 1500,
         settleMs: 20_000,
         orders: ALL_ORDERS,
+      });
+      expectDelivered(report);
+    }, 90_000);
+
+    it(`on Redis: 40 clients on all four transports across two nodes behind a round-robin proxy, one node SIGKILLed mid-run, with cuts, a buffering proxy and stalls (seed ${seed})`, async () => {
+      const report = await run('mixed', {
+        clients: 40,
+        channels: 3,
+        rate: 100,
+        messages: 1500,
+        settleMs: 20_000,
+        orders: ALL_ORDERS,
+        broker: 'redis',
       });
       expectDelivered(report);
     }, 90_000);
