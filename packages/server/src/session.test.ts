@@ -260,6 +260,41 @@ describe('Session on a transport switch', () => {
     expect(session.queued).toBe(50);
   });
 
+  it('a connect over another transport closes a stream its client does not read and sends again what the stream carried', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    // The client long-polls; an SSE attempt it gave up on (kept open by a buffering proxy, or
+    // arriving late) attaches and takes the deliveries.
+    const held = answers();
+    session.hold({ ...reply }, held.responder, 30_000);
+    const abandoned = stream();
+    let closed = false;
+    abandoned.close = () => {
+      closed = true;
+    };
+    session.attach(abandoned, 'eventsource');
+    for (let offset = 1; offset <= 20; offset++) session.deliver(delivery(offset));
+    await tick();
+    expect(abandoned.frames.flat()).toEqual(range(1, 20));
+    session.release(); // the held poll's reply numbers them as batch 1; the client acks it
+    for (let offset = 21; offset <= 30; offset++) session.deliver(delivery(offset));
+    await tick();
+    // The next poll: the stream is closed, and all 30 go out over the poll.
+    session.connectedOver('long-polling');
+    session.acknowledge(1);
+    expect(closed).toBe(true);
+    expect(session.current).toBeUndefined();
+    const poll = answers();
+    session.hold({ ...reply }, poll.responder, 30_000);
+    expect(poll.got.flat()).toEqual(range(1, 30));
+    // A connect over the stream's own transport leaves it alone.
+    const live = stream();
+    session.attach(live, 'eventsource');
+    session.connectedOver('eventsource');
+    expect(session.current).toBe(live);
+  });
+
   it('ends a session whose client never connects, and forgets that deadline at the first connect', () => {
     const clock = new FakeClock();
     const missed: string[] = [];

@@ -336,6 +336,29 @@ export class Session implements DeadlineTarget {
     this.flush();
   }
 
+  /**
+   * A `/meta/connect` came over `type`. A stream of another type is not what the client reads:
+   * an abandoned attempt kept open by a proxy, or a stream request that arrived after its client
+   * moved on. It is closed, and what it carried that the client has not confirmed over its own
+   * transport goes out again (the client drops what it already has by offset). Left attached, it
+   * took every delivery while the client polled, and the connect replies numbered them as sent.
+   */
+  connectedOver(type: ConnectionType): void {
+    const stale = this.connection;
+    if (stale === undefined || stale.type === type) return;
+    this.connection = undefined;
+    stale.close();
+    const book = this.ackBook;
+    if (book === undefined) return;
+    this.ackBook = undefined;
+    // Numbered batches too: a held connect answered while the stream was attached numbered the
+    // stream's deliveries, and the client would ack that batch without having seen them.
+    const unseen = [...book.unacked.flatMap((entry) => entry.deliveries), ...book.open];
+    if (unseen.length === 0) return;
+    this.queue ??= new DeliveryQueue(this.maxQueue);
+    if (!this.queue.unshift(unseen)) this.host.overflow(this);
+  }
+
   /** Detaches `connection` if it is the current one (the socket closed). */
   detach(connection: Connection): void {
     if (this.connection === connection) this.connection = undefined;

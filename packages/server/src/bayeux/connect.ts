@@ -47,6 +47,8 @@ export function handleConnect(ctx: BatchContext, message: ConnectRequest, result
   session.connected = true;
   result.connectionType = connectionType;
   session.transport = connectionType;
+  // Before the ack: a stale stream's deliveries must not count as confirmed (see connectedOver).
+  session.connectedOver(connectionType);
   const ack = message.ext?.ack;
   if (session.ackEnabled && typeof ack === 'number') session.acknowledge(ack);
 

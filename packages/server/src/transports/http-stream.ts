@@ -109,6 +109,13 @@ export async function attachStream(
     if (owner !== undefined) engine.relay?.attachRemote(owner, clientId, type, connection, res, fail);
     return;
   }
+  // A request whose client already went (it waited in a proxy or behind the lookup) is not
+  // attached: its 'close' came before this listener, so it would never be detached and would
+  // take the session's deliveries into a closed socket.
+  if (!connection.open || req.socket.destroyed) {
+    connection.close();
+    return;
+  }
   res.on('close', () => session.detach(connection));
   session.touch();
   session.attach(connection, type);
