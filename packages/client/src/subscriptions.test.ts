@@ -1,6 +1,7 @@
 // Subscriptions: delivery to handles, resume and dedupe by offset, gaps, recovered: false.
-import type { DataMessage, Message } from '@push/protocol';
+import type { DataMessage, Message, Reply } from '@push/protocol';
 import { describe, expect, it } from 'vitest';
+import { createSubscriptions } from './subscriptions.js';
 import { setup } from './testing/fakes.js';
 import { TransportError } from './transports/transport.js';
 
@@ -529,5 +530,40 @@ describe('bounded memory', () => {
     await t.clock.advance(0);
     expect(got).toEqual([1, 2, 3]);
     expect(t.errors).toEqual([]);
+  });
+});
+
+describe('a renewal whose link went away', () => {
+  it('is sent again while the client stays connected: an upgrade swapped the link and no renew follows', async () => {
+    const sent: Message[] = [];
+    const timers: Array<() => void> = [];
+    let linkGone = false;
+    const subscriptions = createSubscriptions({
+      connected: () => true,
+      async request(message) {
+        sent.push(message);
+        if (linkGone) throw new Error('Transport closed');
+        return { channel: '/meta/subscribe', successful: true, ext: { push: { recovered: true } } } as Reply;
+      },
+      emit: () => {},
+      later: (fn) => void timers.push(fn),
+    });
+    const got: unknown[] = [];
+    subscriptions.subscribe('/feed', (data) => got.push(data));
+    await Promise.resolve();
+    const on = (n: number) =>
+      ({ channel: '/feed', data: n, ext: { push: { offset: n, epoch: 'e1' } } }) as DataMessage;
+    for (let n = 1; n <= 3; n++) subscriptions.deliver(on(n));
+    // A new session: the renewal (with its resume) goes out on the old link, which the upgrade
+    // then closes; the client is connected throughout, so no other renew comes.
+    linkGone = true;
+    subscriptions.renew(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toHaveLength(2);
+    linkGone = false;
+    for (const fn of timers.splice(0)) fn();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toHaveLength(3);
+    expect(sent[2]!.ext?.push?.resume).toEqual({ '/feed': { offset: 3, epoch: 'e1' } });
   });
 });

@@ -154,7 +154,12 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       }
       for (const handle of entry.handles) handle.settle();
     } catch {
-      // Connection lost before the reply: renewed on reconnect.
+      // The request's link went away before the reply. After a reconnect, renew sends it again;
+      // but the client may still be connected (an upgrade moved it to another link), and then no
+      // renew comes: the subscription was never made on a new session (or its resume never ran)
+      // and its channels went silent for good. It is sent again after a pause instead.
+      if (deps.connected())
+        deps.later(() => entries.get(pattern) === entry && !entry.sending && void send(entry));
     } finally {
       entry.sending = false;
       if (entry.again) void send(entry);
