@@ -1,12 +1,12 @@
 /**
  * Server-Sent Events in Faye's form: `GET {path}/{clientId}` with `Accept: text/event-stream`,
- * parsed by eventsource-parser over fetch streaming (so headers and credentials are ours);
+ * read over fetch streaming (so headers and credentials are ours) by `sseReader`;
  * upstream goes by POST with `connectionType: "eventsource"`. Any first bytes (the server's
  * padding comment) count as the liveness signal, so a buffering proxy is caught by the deadline.
  */
-import { createParser } from 'eventsource-parser';
 import { parseBatch } from '../wire.js';
 import { createStreamTransport, openStream, unreachable } from './http.js';
+import { sseReader } from './sse.js';
 import type { TransportFactory } from './transport.js';
 
 /**
@@ -22,9 +22,7 @@ export function eventSource(options: { idleTimeout?: number } = {}): TransportFa
     outage: unreachable,
     isSupported: (env) => !!env.fetch && typeof ReadableStream !== 'undefined',
     create(url, events, env) {
-      const parser = createParser({
-        onEvent: (event) => events.message(parseBatch(event.data)),
-      });
+      const feed = sseReader((data) => events.message(parseBatch(data)));
       return createStreamTransport('eventsource', url, events, env, (clientId, onData, onEnd) =>
         openStream(
           `${url.href.replace(/\/$/, '')}/${encodeURIComponent(clientId)}`,
@@ -32,7 +30,7 @@ export function eventSource(options: { idleTimeout?: number } = {}): TransportFa
           env,
           (text) => {
             onData();
-            parser.feed(text);
+            feed(text);
           },
           onEnd,
           options.idleTimeout,
