@@ -13,9 +13,10 @@ import {
   presenceChannel,
   type Reply,
 } from '@push/protocol';
-import mitt from 'mitt';
 import type { Subscriptions } from './subscriptions.js';
 import type { MessageHandler, Presence, Subscription } from './types.js';
+
+type Listener = (member: PresenceMember) => void;
 
 /** What presence handles are built on. */
 export interface PresenceDeps {
@@ -42,12 +43,19 @@ export interface Presences {
 export function presenceHandles({ call, subscribe, entered }: PresenceDeps): Presences {
   const handles = new Map<string, Presence>();
   const create = (channel: string): Presence => {
-    const events = mitt<{ join: PresenceMember; leave: PresenceMember }>();
+    // join/leave listeners as mitt kept them (it was a dependency for this alone): a list per
+    // event, so a function added twice is called twice and `off` removes one of them.
+    let listeners: { join?: Listener[]; leave?: Listener[] } = {};
+    const off = (event: 'join' | 'leave', fn: Listener) => {
+      const list = listeners[event];
+      list?.splice(list.indexOf(fn) >>> 0, 1);
+    };
     let sub: Subscription | undefined;
     const listen = () => {
       sub ??= subscribe(presenceChannel(channel), (data) => {
         const event = data as PresenceEvent;
-        if (event?.type === 'join' || event?.type === 'leave') events.emit(event.type, event.member);
+        if (event?.type === 'join' || event?.type === 'leave')
+          for (const fn of listeners[event.type]?.slice() ?? []) fn(event.member);
       });
       return sub.ready;
     };
@@ -65,13 +73,13 @@ export function presenceHandles({ call, subscribe, entered }: PresenceDeps): Pre
       members: () => call({ action: 'members', channel }),
       on(event, fn) {
         void listen().catch(() => {});
-        events.on(event, fn);
-        return () => events.off(event, fn);
+        listeners[event] = [...(listeners[event] ?? []), fn];
+        return () => off(event, fn);
       },
-      off: (event, fn) => events.off(event, fn),
+      off,
       async close() {
         const wasEntered = entered.delete(channel);
-        events.all.clear();
+        listeners = {};
         sub?.unsubscribe();
         sub = undefined;
         handles.delete(channel);
