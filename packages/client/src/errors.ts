@@ -46,18 +46,19 @@ const RETRIABLE: readonly PushErrorCode[] = ['connection-lost', 'negotiation-fai
  */
 export class PushError extends Error {
   override readonly name = 'PushError';
-  readonly code: PushErrorCode;
+  // `declare`: set in the constructor, not declared again as class fields (bytes in the bundle).
+  declare readonly code: PushErrorCode;
   /** The server's Bayeux error string (`403:/chat:Forbidden`), when there was one. */
-  readonly bayeux: string | undefined;
+  declare readonly bayeux: string | undefined;
   /** The numeric Bayeux code parsed from `bayeux`. */
-  readonly bayeuxCode: number | undefined;
+  declare readonly bayeuxCode: number | undefined;
   /** The server's advice sent with the refusal (`reconnect: 'none'`: the client will not retry). */
-  readonly advice: Advice | undefined;
+  declare readonly advice: Advice | undefined;
   /**
    * Trying again later may succeed: the server's advice decides when it sent one (anything but
    * `reconnect: 'none'`), else the code (`connection-lost`, `negotiation-failed`, `auth-failed`).
    */
-  readonly retriable: boolean;
+  declare readonly retriable: boolean;
 
   /** `options.retriable` overrides the rule above (a refused handshake follows Bayeux's default advice). */
   constructor(

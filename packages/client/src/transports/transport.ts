@@ -43,15 +43,22 @@ export class TransportError extends Error {
   override readonly name = 'TransportError';
   /** A transport failure never says the request was wrong: trying again may succeed. */
   readonly retriable = true;
+  // `declare`: set in the constructor, not declared again as class fields (bytes in the bundle).
+  /** Why it failed. */
+  declare readonly code: TransportErrorCode;
+  /** The transport that failed. */
+  declare readonly transport: ConnectionType;
   /** The HTTP status, for `http-status`. */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
 
   constructor(
-    readonly code: TransportErrorCode,
-    readonly transport: ConnectionType,
+    code: TransportErrorCode,
+    transport: ConnectionType,
     details: { status?: number; cause?: unknown } = {},
   ) {
     super(`${transport} ${code}${details.status ? ` ${details.status}` : ''}`, details);
+    this.code = code;
+    this.transport = transport;
     this.status = details.status;
   }
 }
