@@ -31,6 +31,9 @@ async function run(name: string, options: Omit<ChaosOptions, 'seed' | 'log'>): P
   return report;
 }
 
+/** The server's default `limits.maxQueue`, which the chaos nodes keep. */
+const DEFAULT_MAX_QUEUE = 1_000;
+
 /** What every run must show: faults happened, clients switched, and nothing was lost or doubled. */
 function expectDelivered(report: ChaosReport): void {
   expect(report.faults).toBeGreaterThan(0);
@@ -41,7 +44,11 @@ function expectDelivered(report: ChaosReport): void {
     reordered: 0,
   });
   expect(report.unrecovered).toBe(0); // history holds the whole run
-  expect({ overflows: report.overflows ?? 0, cut429: report.cut429 }).toEqual({ overflows: 0, cut429: 0 });
+  // A client that reads is never cut as slow. One cut off for longer than its queue holds is
+  // (the documented outcome: 429 with handshake advice, then a resume from history that the
+  // checks above prove whole); the test command's faults are far shorter than that.
+  if (report.messagesPerFault < DEFAULT_MAX_QUEUE)
+    expect({ overflows: report.overflows ?? 0, cut429: report.cut429 }).toEqual({ overflows: 0, cut429: 0 });
 }
 
 /** The issue's scenario: a buffering proxy appears mid-stream and stays; all step down. */

@@ -56,6 +56,12 @@ export interface ChaosOptions {
 
 export interface ChaosReport {
   seed: number;
+  /**
+   * Messages published during one fault (cut, stall, buffering): what a client that every
+   * channel reaches misses while cut off. Past the server's `maxQueue` its session overflows by
+   * design (it is cut, handshakes again and resumes from history).
+   */
+  messagesPerFault: number;
   broker: BrokerKind;
   clients: number;
   messages: number;
@@ -379,6 +385,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     `duplicated=${duplicated} unrecovered=${unrecovered}`;
   return {
     seed: o.seed,
+    messagesPerFault: Math.round((slot * 0.6 * o.rate) / 1000),
     broker,
     clients: o.clients,
     messages: o.messages,

@@ -63,7 +63,15 @@ export function createClientFactory(
     const request = (message: Message) => connection.request(message);
     const attemptTimeout = options.attemptTimeout ?? 2500;
     const later = (fn: () => void) => void env.clock.setTimeout(fn, attemptTimeout);
-    const subscriptions = createSubscriptions({ connected, request, emit, later, max: options.maxGapBuffer });
+    const heard = () => connection.heard;
+    const subscriptions = createSubscriptions({
+      connected,
+      request,
+      emit,
+      later,
+      heard,
+      max: options.maxGapBuffer,
+    });
     const outbox = createOutbox({
       connected,
       closed: () => connection.state === 'closed',

@@ -37,4 +37,6 @@ export interface Connection extends Pick<PushClient, 'state' | 'transport' | 'cl
   /** Sends a request on the current link; rejects with `connection-lost` when there is none. */
   request(message: Message): Promise<Reply>;
   close(): Promise<void>;
+  /** When the current link last delivered anything (the client's clock; 0 without a link). */
+  readonly heard: number;
 }

@@ -185,6 +185,9 @@ export function createConnection(c: ConnectionConfig): Connection {
     get fallbacks() {
       return fallbacks;
     },
+    get heard() {
+      return link?.seen ?? 0;
+    },
     start() {
       if (states.row.starts) void run('connect', { code: 'connect' });
     },

@@ -567,3 +567,44 @@ describe('a renewal whose link went away', () => {
     expect(sent[2]!.ext?.push?.resume).toEqual({ '/feed': { offset: 3, epoch: 'e1' } });
   });
 });
+
+// Issue 14: a gap is not given up while the link carries nothing at all (stalled behind a proxy):
+// the heartbeat replaces such a link and the renewal resumes again.
+describe('a gap on a stalled link', () => {
+  it('is waited for while the link carries nothing, and given up once it carries something but no fill', async () => {
+    const timers: Array<() => void> = [];
+    const events: unknown[] = [];
+    const got: unknown[] = [];
+    let heard = 100;
+    const subscriptions = createSubscriptions({
+      connected: () => true,
+      request: async (message) =>
+        ({
+          channel: message.channel,
+          successful: true,
+          ext: { push: { positions: { '/feed': { offset: 0, epoch: 'e1' } }, recovered: true } },
+        }) as Reply,
+      emit: (event, ...args) => events.push([event, ...args]),
+      later: (fn) => timers.push(fn),
+      heard: () => heard,
+    });
+    const m = (n: number): DataMessage => ({
+      channel: '/feed',
+      data: n,
+      ext: { push: { offset: n, epoch: 'e1' } },
+    });
+    subscriptions.subscribe('/feed', (data) => got.push(data));
+    await Promise.resolve();
+    subscriptions.deliver(m(1));
+    subscriptions.deliver(m(3)); // 2 is missing: resume from 1, answered recovered: true
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(timers).toHaveLength(1);
+    for (let stalled = 0; stalled < 5; stalled++) timers.shift()!(); // attemptTimeouts of silence
+    expect(got).toEqual([1]);
+    expect(events).toEqual([['recovered', { channel: '/feed', recovered: true }]]);
+    heard = 200; // the link carried something (a connect reply), and still no 2
+    timers.shift()!();
+    expect(got).toEqual([1, 3]);
+    expect(events.at(-1)).toEqual(['recovered', { channel: '/feed', recovered: false }]);
+  });
+});

@@ -42,6 +42,8 @@ export interface SubscriptionsDeps {
   emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void;
   /** Runs `fn` after the resume deadline. */
   later(fn: () => void): void;
+  /** When the current link last delivered anything (the client's clock; 0 without a link). */
+  heard?(): number;
 }
 
 export interface Subscriptions {
@@ -191,14 +193,16 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   /**
    * The missed messages follow the resume's reply; if they stop coming, stop waiting. A long
    * replay is paced by the server (half its queue per round trip) and replays one channel after
-   * another, so a gap is waited for as long as any gap is filling: only `attemptTimeout` in which
-   * no gap moved ends it.
+   * another, so a gap is waited for as long as any gap is filling. A link that carried nothing at
+   * all meanwhile is stalled, not done: the heartbeat replaces it and the renewal resumes again.
+   * Only `attemptTimeout` in which the link carried something but no gap moved ends it.
    */
   function awaitFill(channel: string): void {
     const before = filled;
+    const heard = deps.heard?.();
     deps.later(() => {
       if (!gaps.has(channel)) return;
-      if (filled !== before) awaitFill(channel);
+      if (filled !== before || (heard !== undefined && deps.heard?.() === heard)) awaitFill(channel);
       else flushGap(channel, true);
     });
   }
