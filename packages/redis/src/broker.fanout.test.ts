@@ -1,5 +1,5 @@
 import type { BrokerMessage } from '@push/server';
-import { deleteKeys, REDIS_URL, uniquePrefix, until } from '@push/test-kit/redis';
+import { deleteKeys, killConnection, REDIS_URL, uniquePrefix, until } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './broker.js';
@@ -36,15 +36,6 @@ function collect(broker: RedisBroker): BrokerMessage[] {
   const seen: BrokerMessage[] = [];
   broker.onMessage((m) => seen.push(m));
   return seen;
-}
-
-/** Cuts the subscriber connection of the broker whose connectionName is `name`; Redis stays up. */
-async function killSubscriber(name: string): Promise<void> {
-  const clients = String(await admin.client('LIST'));
-  const line = clients.split('\n').find((l) => l.includes(`name=${name}:subscriber`));
-  const id = /id=(\d+)/.exec(line ?? '')?.[1];
-  expect(id).toBeDefined();
-  await admin.client('KILL', 'ID', id!);
 }
 
 afterAll(async () => {
@@ -109,7 +100,7 @@ describe('fan-out between broker instances', () => {
     await a.publish({ channel: '/g', data: 0 });
     await until(() => onB.length === 1, 2_000, 'first message');
     // Cut only B's subscriber connection; Redis stays up, A keeps publishing meanwhile.
-    await killSubscriber(`${prefixes.at(-1)}B`);
+    await killConnection(admin, `${prefixes.at(-1)}B`, 'subscriber');
     for (let i = 1; i <= 30; i++) await a.publish({ channel: '/g', data: i });
     await a.publish({ channel: '/h', data: 'other' });
     await until(() => onB.length === 32, 5_000, 'all 32 messages on B').catch((e) => {
@@ -146,7 +137,7 @@ describe('bus log', () => {
     brokers.push(c);
     await c.ready();
     const onC = collect(c);
-    await killSubscriber(`${prefix}C`);
+    await killConnection(admin, `${prefix}C`, 'subscriber');
     for (let i = 1; i <= 10; i++) await b.publish({ channel: '/new', data: i });
     await until(() => onC.length === 10, 5_000, 'ten on C');
     expect(onC.map((m) => m.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -1,4 +1,4 @@
-import { deleteKeys, REDIS_URL, sleep, uniquePrefix, until } from '@push/test-kit/redis';
+import { deleteKeys, killConnection, REDIS_URL, sleep, uniquePrefix, until } from '@push/test-kit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from './broker.js';
@@ -28,15 +28,6 @@ function fresh(name: string): string {
   return prefix;
 }
 
-/** Cuts the connection `role` of the broker named `name`; Redis stays up. */
-async function kill(name: string, role: string): Promise<void> {
-  const clients = String(await admin.client('LIST'));
-  const line = clients.split('\n').find((l) => l.includes(`name=${name}:${role}`));
-  const id = /id=(\d+)/.exec(line ?? '')?.[1];
-  expect(id).toBeDefined();
-  await admin.client('KILL', 'ID', id!);
-}
-
 afterAll(async () => {
   await Promise.all(brokers.map((b) => b.close()));
   for (const prefix of prefixes) await deleteKeys(admin, prefix);
@@ -57,9 +48,9 @@ describe('the shared-sessions relay between nodes', () => {
       }
     })();
     await until(() => got.length >= 50, 5_000, 'the first 50');
-    await kill(`${prefix}B`, 'relay');
+    await killConnection(admin, `${prefix}B`, 'relay');
     await until(() => got.length >= 200, 5_000, '200 after the cut');
-    await kill(`${prefix}B`, 'relay');
+    await killConnection(admin, `${prefix}B`, 'relay');
     await sending;
     await until(() => got.length >= total, 10_000, `all ${total}`);
     await sleep(50);

@@ -1,6 +1,6 @@
 /**
  * Redis for tests: the URL (`REDIS_URL`, else the local default), unique key prefixes, key cleanup,
- * polling, free ports and a private redis-server a test may stop and start.
+ * cutting one connection, polling, free ports and a private redis-server a test may stop and start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,18 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
+}
+
+/**
+ * Cuts the connection a broker named `${name}:${role}` (`CLIENT SETNAME`) through `admin` with
+ * `CLIENT KILL`: that one connection dies, Redis stays up. Throws when there is no such connection.
+ */
+export async function killConnection(admin: Redis, name: string, role: string): Promise<void> {
+  const clients = String(await admin.client('LIST'));
+  const line = clients.split('\n').find((l) => l.includes(`name=${name}:${role}`));
+  const id = /id=(\d+)/.exec(line ?? '')?.[1];
+  if (id === undefined) throw new Error(`no Redis connection named ${name}:${role}`);
+  await admin.client('KILL', 'ID', id);
 }
 
 /** Resolves when `predicate` holds, polling every 10 ms; rejects after `ms`. */
