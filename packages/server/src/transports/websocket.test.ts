@@ -21,7 +21,10 @@ async function afterOneFrame(): Promise<{ socket: WebSocket; buffers: () => unkn
   const received = new Promise((resolve) => socket.once('message', resolve));
   client.send('[{"channel":"/meta/connect"}]');
   await received;
+  // Closed before the tests touch the buffer: nothing more is read into it.
+  const closed = new Promise((resolve) => socket.once('close', resolve));
   client.close();
+  await closed;
   const buffers = () => (socket as unknown as { _receiver: { _buffers: unknown } })._receiver._buffers;
   return { socket, buffers };
 }
