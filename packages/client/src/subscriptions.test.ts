@@ -608,3 +608,58 @@ describe('a gap on a stalled link', () => {
     expect(events.at(-1)).toEqual(['recovered', { channel: '/feed', recovered: false }]);
   });
 });
+
+describe('a gap across a new session', () => {
+  it("is not given up by the old resume's wait while the new session's resume fills it", async () => {
+    const timers: Array<() => void> = [];
+    const events: unknown[] = [];
+    const got: unknown[] = [];
+    let heard = 100;
+    let answer: (reply: Reply) => void = () => {};
+    const replies: Array<Promise<Reply>> = [];
+    const subscriptions = createSubscriptions({
+      connected: () => true,
+      request: (message) => {
+        if (!message.ext?.push?.resume)
+          return Promise.resolve({
+            channel: message.channel,
+            successful: true,
+            ext: { push: { positions: { '/feed': { offset: 0, epoch: 'e1' } } } },
+          } as Reply);
+        const reply = new Promise<Reply>((resolve) => {
+          answer = resolve;
+        });
+        replies.push(reply);
+        return reply;
+      },
+      emit: (event, ...args) => events.push([event, ...args]),
+      later: (fn) => timers.push(fn),
+      heard: () => heard,
+    });
+    const m = (n: number): DataMessage => ({
+      channel: '/feed',
+      data: n,
+      ext: { push: { offset: n, epoch: 'e1' } },
+    });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+    const recovered = { channel: '/feed', successful: true, ext: { push: { recovered: true } } } as Reply;
+    subscriptions.subscribe('/feed', (data) => got.push(data));
+    await settle();
+    subscriptions.deliver(m(1));
+    subscriptions.deliver(m(3)); // 2 is missing: resume from 1
+    answer(recovered);
+    await settle();
+    expect(timers).toHaveLength(1);
+    // The session is cut before the replay comes; the client handshakes and renews with resume.
+    subscriptions.renew(true);
+    await settle();
+    heard = 200; // the new session's replies arrived: the link carries things
+    timers.shift()!(); // the old resume's wait: superseded, it gives nothing up
+    expect(events.filter((e) => (e as [string, { recovered: boolean }])[1].recovered === false)).toEqual([]);
+    answer(recovered);
+    await settle();
+    subscriptions.deliver(m(2));
+    expect(got).toEqual([1, 2, 3]);
+    expect(replies).toHaveLength(2);
+  });
+});

@@ -62,6 +62,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const gaps = new Map<string, Map<number, DataMessage>>();
   /** Messages that filled part of a gap, on any channel: the server's replay is moving. */
   let filled = 0;
+  /** Resumes sent, and the last one per channel: only the latest resume's wait may give up. */
+  let resumes = 0;
+  const resumed = new Map<string, number>();
 
   /** Takes positions the client does not know yet. */
   const seed = (from: Record<string, StreamPosition> = {}) => {
@@ -81,6 +84,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       if (!covering(channel)[0]) {
         positions.delete(channel);
         gaps.delete(channel);
+        resumed.delete(channel);
       }
   }
 
@@ -113,7 +117,11 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     const { pattern } = entry;
     const message = { channel: '/meta/subscribe', subscription: pattern } as Message;
     const resume = entry.resume ? seenUnder(pattern) : undefined;
-    if (resume) message.ext = { push: { resume } };
+    if (resume) {
+      message.ext = { push: { resume } };
+      resumes++;
+      for (const channel in resume) resumed.set(channel, resumes);
+    }
     try {
       const reply = await deps.request(message);
       if (entries.get(pattern) !== entry) {
@@ -200,8 +208,10 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   function awaitFill(channel: string): void {
     const before = filled;
     const heard = deps.heard?.();
+    const mine = resumed.get(channel);
     deps.later(() => {
-      if (!gaps.has(channel)) return;
+      // Filled, or a newer resume (after a reconnect, a new session) waits in its place.
+      if (!gaps.has(channel) || resumed.get(channel) !== mine) return;
       if (filled !== before || (heard !== undefined && deps.heard?.() === heard)) awaitFill(channel);
       else flushGap(channel, true);
     });
