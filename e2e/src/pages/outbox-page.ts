@@ -180,6 +180,7 @@ async function outboxReload(p: ScenarioParams): Promise<Result> {
   } catch (e) {
     r.error = errorText(e);
     r.events = events;
+    r.received = received; // which number is missing or doubled
   } finally {
     await counter.close().catch(() => {});
   }

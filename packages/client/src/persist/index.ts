@@ -18,7 +18,7 @@
  */
 import type { PushClient } from '../types.js';
 import { indexedDbRows } from './indexeddb.js';
-import { persistentOutbox } from './outbox.js';
+import { persistentOutbox, type UnloadBackup } from './outbox.js';
 import { memoryRows, type Rows, type StoredPublish } from './rows.js';
 
 export type { StoredPublish } from './rows.js';
@@ -81,5 +81,22 @@ export function indexedDbOutbox(options: PersistentOutboxOptions): PersistentOut
         () => [memoryRows(), 'memory'],
       )
     : Promise.resolve([memoryRows(), 'memory']);
-  return persistentOutbox(opening, options.maxAge ?? 300_000, options.now ?? Date.now);
+  return persistentOutbox(
+    opening,
+    options.maxAge ?? 300_000,
+    options.now ?? Date.now,
+    unloadBackup(options.name),
+  );
+}
+
+/** `localStorage` and the window's `pagehide`/`pageshow`, where the page has them. */
+function unloadBackup(name: string): UnloadBackup | undefined {
+  try {
+    const page = globalThis as { localStorage?: Storage; addEventListener?: Window['addEventListener'] };
+    const storage = page.localStorage;
+    if (!storage || !page.addEventListener) return undefined;
+    return { storage, key: `push-outbox:${name}`, on: (event, fn) => page.addEventListener?.(event, fn) };
+  } catch {
+    return undefined; // localStorage throws where storage is blocked
+  }
 }

@@ -132,3 +132,76 @@ describe('indexedDbOutbox', () => {
     await expect(indexedDbOutbox({ name: 't', indexedDB: refusing }).kept).resolves.toBe('memory');
   });
 });
+
+describe('a publish made in the task that reloads (issue 14)', () => {
+  /** A page's synchronous storage and its lifecycle events, kept across its "reload". */
+  function browserish() {
+    const items = new Map<string, string>();
+    const listeners = new Map<string, Array<() => void>>();
+    return {
+      items,
+      fire: (event: string) => {
+        for (const fn of listeners.get(event) ?? []) fn();
+      },
+      backup: () => ({
+        storage: {
+          getItem: (key: string) => items.get(key) ?? null,
+          setItem: (key: string, value: string) => void items.set(key, value),
+          removeItem: (key: string) => void items.delete(key),
+        },
+        key: 'push-outbox:test',
+        on: (event: string, fn: () => void) => listeners.set(event, [...(listeners.get(event) ?? []), fn]),
+      }),
+    };
+  }
+  /** Database rows whose writes never land (the document unloaded first), then a working one. */
+  const lostWrites = (): Rows => ({ all: async () => [], put: () => {}, delete: () => {} });
+
+  it('is copied at pagehide and sent by the next page with its key, when its database write was lost', async () => {
+    const page = browserish();
+    const first = persistentOutbox(
+      Promise.resolve([lostWrites(), 'indexeddb']),
+      300_000,
+      () => 1000,
+      page.backup(),
+    );
+    const a = setup({ order: ['websocket'] });
+    first.attach(a.client);
+    await a.clock.advance(0);
+    a.factories.websocket.created.at(-1)!.send = async () => {}; // never answered: deaf, reloading
+    void a.client.publish('/q', 'in the reloading task');
+    page.fire('pagehide');
+    expect(page.items.size).toBe(1);
+
+    const rows = memoryRows();
+    const second = persistentOutbox(Promise.resolve([rows, 'indexeddb']), 300_000, () => 1000, page.backup());
+    const b = setup({ order: ['websocket'] });
+    second.attach(b.client);
+    page.fire('pageshow'); // the new page's own pageshow: the copy was read already
+    await b.clock.advance(0);
+    const restored = await second.restored;
+    await restored.sent[0]?.settled;
+    expect(sentOn(b, '/q').map((m) => m.data)).toEqual(['in the reloading task']);
+    expect(restored.sent.map((p) => p.data)).toEqual(['in the reloading task']);
+    expect(page.items.size).toBe(0);
+  });
+
+  it('leaves nothing behind for a page that comes back from the back/forward cache', async () => {
+    const page = browserish();
+    const outbox = persistentOutbox(
+      Promise.resolve([memoryRows(), 'indexeddb']),
+      300_000,
+      () => 1000,
+      page.backup(),
+    );
+    const t = setup({ order: ['websocket'] });
+    outbox.attach(t.client);
+    await t.clock.advance(0);
+    t.factories.websocket.created.at(-1)!.send = async () => {};
+    void t.client.publish('/q', 'kept');
+    page.fire('pagehide');
+    expect(page.items.size).toBe(1);
+    page.fire('pageshow'); // restored: the page and its database go on
+    expect(page.items.size).toBe(0);
+  });
+});
