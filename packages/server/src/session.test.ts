@@ -295,6 +295,49 @@ describe('Session on a transport switch', () => {
     expect(session.current).toBe(live);
   });
 
+  it('a stream that closes before its client confirmed what it carried sends that again with the next poll', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    // The client long-polls (its poll answered, the next not sent yet); an upgrade probe attaches
+    // and takes the deliveries, then the client gives the probe up and it closes.
+    session.hold({ ...reply }, answers().responder, 30_000);
+    session.release();
+    const probe = { ...stream(), type: 'iframe' as const };
+    session.attach(probe, 'iframe');
+    for (let offset = 1; offset <= 20; offset++) session.deliver(delivery(offset));
+    await tick();
+    expect(probe.frames.flat()).toEqual(range(1, 20));
+    session.detach(probe);
+    // The next poll (no stream attached any more: connectedOver has nothing to close) acks the
+    // last reply it got and takes what the probe carried.
+    session.connectedOver('long-polling');
+    session.acknowledge(1);
+    const poll = answers();
+    session.hold({ ...reply }, poll.responder, 30_000);
+    expect(poll.got.flat()).toEqual(range(1, 20));
+    // A poll held while the stream closes gets them at once (that poll acked the one before).
+    session.acknowledge(2);
+    const replaced = stream();
+    session.attach(replaced, 'eventsource');
+    const held = answers();
+    session.hold({ ...reply }, held.responder, 30_000);
+    for (let offset = 21; offset <= 25; offset++) session.deliver(delivery(offset));
+    await tick();
+    session.detach(replaced);
+    await tick();
+    expect(held.got.flat()).toEqual(range(21, 25));
+    // A stream replaced by another: what the old one carried goes out on the new one.
+    session.acknowledge(3);
+    const first = stream();
+    session.attach(first, 'eventsource');
+    for (let offset = 26; offset <= 30; offset++) session.deliver(delivery(offset));
+    await tick();
+    const second = stream();
+    session.attach(second, 'eventsource');
+    expect(second.frames.flat()).toEqual(range(26, 30));
+  });
+
   it('ends a session whose client never connects, and forgets that deadline at the first connect', () => {
     const clock = new FakeClock();
     const missed: string[] = [];

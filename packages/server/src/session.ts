@@ -330,7 +330,11 @@ export class Session implements DeadlineTarget {
 
   /** Attaches a streaming connection (WebSocket, SSE, iframe); the previous one is closed. */
   attach(connection: Connection, type: ConnectionType): void {
-    if (this.connection && this.connection !== connection) this.connection.close();
+    const previous = this.connection;
+    if (previous && previous !== connection) {
+      previous.close();
+      this.resendUnconfirmed();
+    }
     this.connection = connection;
     this.transport = type;
     this.flush();
@@ -348,20 +352,38 @@ export class Session implements DeadlineTarget {
     if (stale === undefined || stale.type === type) return;
     this.connection = undefined;
     stale.close();
+    this.resendUnconfirmed();
+  }
+
+  /**
+   * The session's stream went away (closed, or replaced by another): what it carried that the
+   * client has not confirmed is queued again, for the next connect reply or stream. Numbered
+   * batches too: a connect answered while the stream was attached numbered the stream's
+   * deliveries, and the client would ack that batch without having seen them. The client drops
+   * what it already has by offset. Without this, an upgrade probe the client gave up on (closed
+   * right after it attached) took a replay's tail, and the next poll's reply numbered it as sent:
+   * the tail was never delivered and no later message revealed the gap.
+   */
+  private resendUnconfirmed(): void {
     const book = this.ackBook;
     if (book === undefined) return;
     this.ackBook = undefined;
-    // Numbered batches too: a held connect answered while the stream was attached numbered the
-    // stream's deliveries, and the client would ack that batch without having seen them.
     const unseen = [...book.unacked.flatMap((entry) => entry.deliveries), ...book.open];
     if (unseen.length === 0) return;
     this.queue ??= new DeliveryQueue(this.maxQueue);
     if (!this.queue.unshift(unseen)) this.host.overflow(this);
   }
 
-  /** Detaches `connection` if it is the current one (the socket closed). */
+  /**
+   * Detaches `connection` if it is the current one (the socket closed); what it carried
+   * unconfirmed goes out again (see resendUnconfirmed).
+   */
   detach(connection: Connection): void {
-    if (this.connection === connection) this.connection = undefined;
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    this.resendUnconfirmed();
+    // A poll held meanwhile takes them now (with a stream attached it was left waiting).
+    if (this.heldResponder && this.queued > 0) this.flush();
   }
 
   /**
