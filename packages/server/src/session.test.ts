@@ -338,6 +338,27 @@ describe('Session on a transport switch', () => {
     expect(second.frames.flat()).toEqual(range(26, 30));
   });
 
+  it('writes what an ack sends again onto the stream at once, with no live message behind it', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    const conn = stream();
+    session.attach(conn, 'eventsource');
+    for (let offset = 1; offset <= 10; offset++) session.deliver(delivery(offset));
+    await tick();
+    session.answerNow({ ...reply }); // the connect every `timeout` numbers them as batch 1
+    // A connect that acks only batch 0 (sent before batch 1's reply came back, and held up on the
+    // way): batch 1 goes out again, on the stream, without waiting for a live message.
+    session.acknowledge(0);
+    await tick();
+    expect(conn.frames.flat()).toEqual([...range(1, 10), ...range(1, 10)]);
+    expect(session.queued).toBe(0);
+    // A replay behind it is not held up either (it refills only once the queue drained).
+    session.replay(range(11, 20).map(broker), []);
+    await tick();
+    expect(conn.frames.flat().slice(20)).toEqual(range(11, 20));
+  });
+
   it('ends a session whose client never connects, and forgets that deadline at the first connect', () => {
     const clock = new FakeClock();
     const missed: string[] = [];

@@ -478,7 +478,14 @@ export class Session implements DeadlineTarget {
     if (book.open.length === 0) this.ackBook = undefined;
     if (missed.length === 0) return;
     this.queue ??= new DeliveryQueue(this.maxQueue);
-    if (!this.queue.unshift(missed)) this.host.overflow(this);
+    if (!this.queue.unshift(missed)) {
+      this.host.overflow(this);
+      return;
+    }
+    // On a stream nothing else writes them: the connect's reply does not carry them, and after
+    // the last live message no delivery asks for a flush. Left queued, they also held back every
+    // later replay (it refills only below half the queue) while heartbeats kept the stream alive.
+    if (this.connection) this.host.flushSoon(this);
   }
 
   /** Ends the session: answers a held connect with `final` (if given) and closes the connection. */
