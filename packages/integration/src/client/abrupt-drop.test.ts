@@ -67,7 +67,10 @@ it('a reconnect past the history window reports recovered: false and delivers wh
   for (const socket of h.sockets) socket.destroy();
   for (let n = 4; n <= 23; n++) await h.push.publish('/window', n);
   await eventually(() => recoveries.length > 0, 10_000);
-  expect(recoveries).toEqual([{ channel: '/window', recovered: false }]);
+  // The first resume after the cut says what was lost. A later one (the renewal after the
+  // reconnect, resuming from the new position) may follow and report true: nothing lost since.
+  expect(recoveries[0]).toEqual({ channel: '/window', recovered: false });
+  expect(recoveries.filter((event) => !event.recovered)).toHaveLength(1);
   await h.push.publish('/window', 24);
   await eventually(() => got.includes(24), 5_000);
   // Nothing is delivered twice or out of order, and the gap is exactly what the app was told of.
