@@ -369,9 +369,15 @@ export class Session implements DeadlineTarget {
     if (book === undefined) return;
     this.ackBook = undefined;
     const unseen = [...book.unacked.flatMap((entry) => entry.deliveries), ...book.open];
-    if (unseen.length === 0) return;
+    if (unseen.length > 0) this.requeue(unseen);
+  }
+
+  /** Puts deliveries back at the head of the queue; false (and the session overflows) when they do not fit. */
+  private requeue(deliveries: readonly Delivery[]): boolean {
     this.queue ??= new DeliveryQueue(this.maxQueue);
-    if (!this.queue.unshift(unseen)) this.host.overflow(this);
+    if (this.queue.unshift(deliveries)) return true;
+    this.host.overflow(this);
+    return false;
   }
 
   /**
@@ -476,12 +482,7 @@ export class Session implements DeadlineTarget {
     book.unacked = [];
     book.unackedCount = 0;
     if (book.open.length === 0) this.ackBook = undefined;
-    if (missed.length === 0) return;
-    this.queue ??= new DeliveryQueue(this.maxQueue);
-    if (!this.queue.unshift(missed)) {
-      this.host.overflow(this);
-      return;
-    }
+    if (missed.length === 0 || !this.requeue(missed)) return;
     // On a stream nothing else writes them: the connect's reply does not carry them, and after
     // the last live message no delivery asks for a flush. Left queued, they also held back every
     // later replay (it refills only below half the queue) while heartbeats kept the stream alive.
