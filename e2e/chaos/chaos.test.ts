@@ -90,29 +90,26 @@ if (env.CHAOS_CLI) {
   }, 1_800_000);
 } else {
   describe('chaos (test command size)', () => {
+    /** 40 clients on all four transports, 3 channels, 1,500 messages at 100 msg/s, every fault. */
+    const mixed = async (broker: BrokerKind) =>
+      expectDelivered(
+        await run('mixed', {
+          clients: 40,
+          channels: 3,
+          rate: 100,
+          messages: 1500,
+          settleMs: 20_000,
+          orders: ALL_ORDERS,
+          broker,
+        }),
+      );
+
     it(`40 clients on all four transports, 3 channels at 100 msg/s through cuts, a buffering proxy, stalls and a server restart (seed ${seed})`, async () => {
-      const report = await run('mixed', {
-        clients: 40,
-        channels: 3,
-        rate: 100,
-        messages: 1500,
-        settleMs: 20_000,
-        orders: ALL_ORDERS,
-      });
-      expectDelivered(report);
+      await mixed('memory');
     }, 90_000);
 
     it(`on Redis: 40 clients on all four transports across two nodes behind a round-robin proxy, one node SIGKILLed mid-run, with cuts, a buffering proxy and stalls (seed ${seed})`, async () => {
-      const report = await run('mixed', {
-        clients: 40,
-        channels: 3,
-        rate: 100,
-        messages: 1500,
-        settleMs: 20_000,
-        orders: ALL_ORDERS,
-        broker: 'redis',
-      });
-      expectDelivered(report);
+      await mixed('redis');
     }, 90_000);
 
     it(`the issue's scenario: 40 clients on SSE or the iframe, 3 channels at 100 msg/s, a buffering proxy appears mid-stream and stays; all step down to long-polling (seed ${seed})`, async () => {

@@ -237,13 +237,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const schedule: Array<{ at: number; what: string; fault: boolean; run: () => unknown }> = [];
   const kinds: ChaosFault[] = [...(o.faults ?? ['cut', 'buffer', 'stall', 'restart'])];
   const slot = durationMs / Math.max(5, kinds.length + 1);
+  /** How long each fault lasts. */
+  const span = Math.round(slot * 0.6);
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
   }
   kinds.forEach((kind, k) => {
     const at = Math.round(slot * (k + 0.5) + rng() * slot * 0.4);
-    const span = Math.round(slot * 0.6);
     const add = (offset: number, what: string, fault: boolean, run: () => unknown) =>
       schedule.push({ at: at + offset, what, fault, run });
     if (kind === 'cut') {
@@ -385,7 +386,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     `duplicated=${duplicated} unrecovered=${unrecovered}`;
   return {
     seed: o.seed,
-    messagesPerFault: Math.round((slot * 0.6 * o.rate) / 1000),
+    messagesPerFault: Math.round((span * o.rate) / 1000),
     broker,
     clients: o.clients,
     messages: o.messages,

@@ -568,32 +568,43 @@ describe('a renewal whose link went away', () => {
   });
 });
 
+/**
+ * Subscriptions on '/feed' without a client around them: `request` answers the subscribes, timers
+ * (`later`) run when the test says, and `link.heard` is when the link last carried something.
+ */
+function bareFeed(request: (message: Message) => Promise<Reply>) {
+  const timers: Array<() => void> = [];
+  const events: unknown[] = [];
+  const got: unknown[] = [];
+  const link = { heard: 100 };
+  const subscriptions = createSubscriptions({
+    connected: () => true,
+    request,
+    emit: (event, ...args) => events.push([event, ...args]),
+    later: (fn) => timers.push(fn),
+    heard: () => link.heard,
+  });
+  subscriptions.subscribe('/feed', (data) => got.push(data));
+  const m = (n: number): DataMessage => ({
+    channel: '/feed',
+    data: n,
+    ext: { push: { offset: n, epoch: 'e1' } },
+  });
+  return { subscriptions, timers, events, got, link, m };
+}
+
 // Issue 14: a gap is not given up while the link carries nothing at all (stalled behind a proxy):
 // the heartbeat replaces such a link and the renewal resumes again.
 describe('a gap on a stalled link', () => {
   it('is waited for while the link carries nothing, and given up once it carries something but no fill', async () => {
-    const timers: Array<() => void> = [];
-    const events: unknown[] = [];
-    const got: unknown[] = [];
-    let heard = 100;
-    const subscriptions = createSubscriptions({
-      connected: () => true,
-      request: async (message) =>
+    const { subscriptions, timers, events, got, link, m } = bareFeed(
+      async (message) =>
         ({
           channel: message.channel,
           successful: true,
           ext: { push: { positions: { '/feed': { offset: 0, epoch: 'e1' } }, recovered: true } },
         }) as Reply,
-      emit: (event, ...args) => events.push([event, ...args]),
-      later: (fn) => timers.push(fn),
-      heard: () => heard,
-    });
-    const m = (n: number): DataMessage => ({
-      channel: '/feed',
-      data: n,
-      ext: { push: { offset: n, epoch: 'e1' } },
-    });
-    subscriptions.subscribe('/feed', (data) => got.push(data));
+    );
     await Promise.resolve();
     subscriptions.deliver(m(1));
     subscriptions.deliver(m(3)); // 2 is missing: resume from 1, answered recovered: true
@@ -602,7 +613,7 @@ describe('a gap on a stalled link', () => {
     for (let stalled = 0; stalled < 5; stalled++) timers.shift()!(); // attemptTimeouts of silence
     expect(got).toEqual([1]);
     expect(events).toEqual([['recovered', { channel: '/feed', recovered: true }]]);
-    heard = 200; // the link carried something (a connect reply), and still no 2
+    link.heard = 200; // the link carried something (a connect reply), and still no 2
     timers.shift()!();
     expect(got).toEqual([1, 3]);
     expect(events.at(-1)).toEqual(['recovered', { channel: '/feed', recovered: false }]);
@@ -611,39 +622,23 @@ describe('a gap on a stalled link', () => {
 
 describe('a gap across a new session', () => {
   it("is not given up by the old resume's wait while the new session's resume fills it", async () => {
-    const timers: Array<() => void> = [];
-    const events: unknown[] = [];
-    const got: unknown[] = [];
-    let heard = 100;
     let answer: (reply: Reply) => void = () => {};
     const replies: Array<Promise<Reply>> = [];
-    const subscriptions = createSubscriptions({
-      connected: () => true,
-      request: (message) => {
-        if (!message.ext?.push?.resume)
-          return Promise.resolve({
-            channel: message.channel,
-            successful: true,
-            ext: { push: { positions: { '/feed': { offset: 0, epoch: 'e1' } } } },
-          } as Reply);
-        const reply = new Promise<Reply>((resolve) => {
-          answer = resolve;
-        });
-        replies.push(reply);
-        return reply;
-      },
-      emit: (event, ...args) => events.push([event, ...args]),
-      later: (fn) => timers.push(fn),
-      heard: () => heard,
-    });
-    const m = (n: number): DataMessage => ({
-      channel: '/feed',
-      data: n,
-      ext: { push: { offset: n, epoch: 'e1' } },
+    const { subscriptions, timers, events, got, link, m } = bareFeed((message) => {
+      if (!message.ext?.push?.resume)
+        return Promise.resolve({
+          channel: message.channel,
+          successful: true,
+          ext: { push: { positions: { '/feed': { offset: 0, epoch: 'e1' } } } },
+        } as Reply);
+      const reply = new Promise<Reply>((resolve) => {
+        answer = resolve;
+      });
+      replies.push(reply);
+      return reply;
     });
     const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
     const recovered = { channel: '/feed', successful: true, ext: { push: { recovered: true } } } as Reply;
-    subscriptions.subscribe('/feed', (data) => got.push(data));
     await settle();
     subscriptions.deliver(m(1));
     subscriptions.deliver(m(3)); // 2 is missing: resume from 1
@@ -653,7 +648,7 @@ describe('a gap across a new session', () => {
     // The session is cut before the replay comes; the client handshakes and renews with resume.
     subscriptions.renew(true);
     await settle();
-    heard = 200; // the new session's replies arrived: the link carries things
+    link.heard = 200; // the new session's replies arrived: the link carries things
     timers.shift()!(); // the old resume's wait: superseded, it gives nothing up
     expect(events.filter((e) => (e as [string, { recovered: boolean }])[1].recovered === false)).toEqual([]);
     answer(recovered);

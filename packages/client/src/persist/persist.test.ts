@@ -5,11 +5,11 @@ import type { DataMessage } from '@push/protocol';
 import { describe, expect, it } from 'vitest';
 import { setup } from '../testing/fakes.js';
 import { indexedDbOutbox } from './index.js';
-import { persistentOutbox } from './outbox.js';
+import { persistentOutbox, type UnloadBackup } from './outbox.js';
 import { memoryRows, type Rows } from './rows.js';
 
-function page(rows: Rows, now = () => 1000, maxAge = 300_000) {
-  const outbox = persistentOutbox(Promise.resolve([rows, 'memory']), maxAge, now);
+function page(rows: Rows, now = () => 1000, maxAge = 300_000, backup?: UnloadBackup) {
+  const outbox = persistentOutbox(Promise.resolve([rows, 'memory']), maxAge, now, backup);
   const t = setup({ order: ['websocket'] });
   outbox.attach(t.client);
   return { ...t, outbox };
@@ -154,54 +154,37 @@ describe('a publish made in the task that reloads (issue 14)', () => {
       }),
     };
   }
-  /** Database rows whose writes never land (the document unloaded first), then a working one. */
+  /** Database rows whose writes never land (the document unloaded first). */
   const lostWrites = (): Rows => ({ all: async () => [], put: () => {}, delete: () => {} });
 
   it('is copied at pagehide and sent by the next page with its key, when its database write was lost', async () => {
-    const page = browserish();
-    const first = persistentOutbox(
-      Promise.resolve([lostWrites(), 'indexeddb']),
-      300_000,
-      () => 1000,
-      page.backup(),
-    );
-    const a = setup({ order: ['websocket'] });
-    first.attach(a.client);
-    await a.clock.advance(0);
-    a.factories.websocket.created.at(-1)!.send = async () => {}; // never answered: deaf, reloading
-    void a.client.publish('/q', 'in the reloading task');
-    page.fire('pagehide');
-    expect(page.items.size).toBe(1);
+    const browser = browserish();
+    const first = page(lostWrites(), undefined, undefined, browser.backup());
+    await first.clock.advance(0);
+    first.factories.websocket.created.at(-1)!.send = async () => {}; // never answered: deaf, reloading
+    void first.client.publish('/q', 'in the reloading task');
+    browser.fire('pagehide');
+    expect(browser.items.size).toBe(1);
 
-    const rows = memoryRows();
-    const second = persistentOutbox(Promise.resolve([rows, 'indexeddb']), 300_000, () => 1000, page.backup());
-    const b = setup({ order: ['websocket'] });
-    second.attach(b.client);
-    page.fire('pageshow'); // the new page's own pageshow: the copy was read already
-    await b.clock.advance(0);
-    const restored = await second.restored;
+    const second = page(memoryRows(), undefined, undefined, browser.backup());
+    browser.fire('pageshow'); // the new page's own pageshow: the copy was read already
+    await second.clock.advance(0);
+    const restored = await second.outbox.restored;
     await restored.sent[0]?.settled;
-    expect(sentOn(b, '/q').map((m) => m.data)).toEqual(['in the reloading task']);
+    expect(sentOn(second, '/q').map((m) => m.data)).toEqual(['in the reloading task']);
     expect(restored.sent.map((p) => p.data)).toEqual(['in the reloading task']);
-    expect(page.items.size).toBe(0);
+    expect(browser.items.size).toBe(0);
   });
 
   it('leaves nothing behind for a page that comes back from the back/forward cache', async () => {
-    const page = browserish();
-    const outbox = persistentOutbox(
-      Promise.resolve([memoryRows(), 'indexeddb']),
-      300_000,
-      () => 1000,
-      page.backup(),
-    );
-    const t = setup({ order: ['websocket'] });
-    outbox.attach(t.client);
+    const browser = browserish();
+    const t = page(memoryRows(), undefined, undefined, browser.backup());
     await t.clock.advance(0);
     t.factories.websocket.created.at(-1)!.send = async () => {};
     void t.client.publish('/q', 'kept');
-    page.fire('pagehide');
-    expect(page.items.size).toBe(1);
-    page.fire('pageshow'); // restored: the page and its database go on
-    expect(page.items.size).toBe(0);
+    browser.fire('pagehide');
+    expect(browser.items.size).toBe(1);
+    browser.fire('pageshow'); // restored: the page and its database go on
+    expect(browser.items.size).toBe(0);
   });
 });
