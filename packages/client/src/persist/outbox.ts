@@ -2,6 +2,16 @@
 import type { PersistentOutbox, Restored } from './index.js';
 import type { Row, Rows, StoredPublish } from './rows.js';
 
+const isRow = (value: unknown): value is Row => {
+  const row = value as Partial<Row> | null;
+  return (
+    typeof row?.key === 'string' &&
+    typeof row.channel === 'string' &&
+    typeof row.at === 'number' &&
+    typeof row.seq === 'number'
+  );
+};
+
 /** 128 random bits, like the client's own keys: nobody else can guess one. */
 const randomKey = () => crypto.getRandomValues(new Int32Array(4)).join();
 
@@ -46,7 +56,8 @@ export function persistentOutbox(
       const text = backup.storage.getItem(backup.key);
       backup.storage.removeItem(backup.key);
       const rows: unknown = text ? JSON.parse(text) : [];
-      return Array.isArray(rows) ? (rows as Row[]) : [];
+      // Only well-formed rows: a corrupt or foreign copy must not stop the outbox from loading.
+      return Array.isArray(rows) ? rows.filter(isRow) : [];
     } catch {
       return []; // storage unavailable or a corrupt copy: the database is what there is
     }

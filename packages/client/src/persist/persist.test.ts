@@ -187,4 +187,14 @@ describe('a publish made in the task that reloads (issue 14)', () => {
     browser.fire('pageshow'); // restored: the page and its database go on
     expect(browser.items.size).toBe(0);
   });
+
+  it('loads past a corrupt or foreign copy, keeping only its well-formed rows', async () => {
+    const browser = browserish();
+    const good = { key: 'k1', channel: '/q', data: 'good', at: 1000, seq: 0 };
+    browser.items.set('push-outbox:test', JSON.stringify([null, 7, { key: 5 }, good]));
+    const t = page(memoryRows(), undefined, undefined, browser.backup());
+    await t.clock.advance(0);
+    const restored = await t.outbox.restored;
+    expect(restored.sent.map((p) => [p.key, p.data])).toEqual([['k1', 'good']]);
+  });
 });
