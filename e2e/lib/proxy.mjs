@@ -116,6 +116,10 @@ export async function startProxy(options) {
       const next = url.searchParams.get('set');
       if (!['pass', 'refuse-ws', 'silent-ws', 'buffer', 'cut', 'blackhole'].includes(next))
         return reply(400, { error: `unknown mode ${next}` });
+      // This request's own connection is not cut: a keep-alive socket that carried push requests
+      // before (the page's fetches share it) would take the control reply down with it (WebKit:
+      // "TypeError: Load failed" in switch-buffering, clean-clone run).
+      pushSockets.delete(req.socket);
       proxy.setMode(next, { cutExisting: url.searchParams.get('cut') === '1' });
       return reply(200, { ok: true, mode });
     }
