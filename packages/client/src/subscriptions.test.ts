@@ -320,6 +320,22 @@ describe('gaps', () => {
     expect(recovered.filter((e) => !e.recovered)).toEqual([]);
   });
 
+  it('keeps waiting for a gap while the replay of channels with no known gap goes by first', async () => {
+    const { t, got, recovered, socket, on } = await deliveredOne(['/a', '/b']);
+    socket.events.message([on('/b', 3)]); // /b resumes from 1; /a missed 2..4 too, unseen yet
+    await t.clock.advance(0);
+    // The replay carries /a first (no gap held there, nothing fills /b's) for 2.7 s, then /b.
+    for (const n of [2, 3, 4]) {
+      await t.clock.advance(900);
+      socket.events.message([on('/a', n)]);
+    }
+    await t.clock.advance(500);
+    socket.events.message([on('/b', 2)]);
+    await t.clock.advance(3000);
+    expect(got).toEqual(['/a 1', '/b 1', '/a 2', '/a 3', '/a 4', '/b 2', '/b 3']);
+    expect(recovered.filter((e) => !e.recovered)).toEqual([]);
+  });
+
   it('gives up on a gap whose replay stopped arriving for attemptTimeout', async () => {
     const { t, got, recovered, socket } = await deliveredOne(['/feed']);
     socket.events.message([m(5)]);

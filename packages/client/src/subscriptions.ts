@@ -60,8 +60,13 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const positions = new Map<string, StreamPosition>();
   /** Messages held back behind a gap, per channel, until the resume fills it. */
   const gaps = new Map<string, Map<number, DataMessage>>();
-  /** Messages that filled part of a gap, on any channel: the server's replay is moving. */
-  let filled = 0;
+  /**
+   * New messages delivered, on any channel: the session's queue is moving. A resume replays every
+   * resumed channel from its position, one channel after another, and most of them have no gap the
+   * client knows of (nothing after the loss reached it yet): a long replay of those fills no gap
+   * for many round trips, yet the gap's own replay is behind it in the same queue.
+   */
+  let moved = 0;
   /** Resumes sent, and the last one per channel: only the latest resume's wait may give up. */
   let resumes = 0;
   const resumed = new Map<string, number>();
@@ -201,18 +206,19 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   /**
    * The missed messages follow the resume's reply; if they stop coming, stop waiting. A long
    * replay is paced by the server (half its queue per round trip) and replays one channel after
-   * another, so a gap is waited for as long as any gap is filling. A link that carried nothing at
-   * all meanwhile is stalled, not done: the heartbeat replaces it and the renewal resumes again.
-   * Only `attemptTimeout` in which the link carried something but no gap moved ends it.
+   * another, so a gap is waited for as long as new messages arrive on any channel. A link that
+   * carried nothing at all meanwhile is stalled, not done: the heartbeat replaces it and the
+   * renewal resumes again. Only `attemptTimeout` in which the link carried something but no new
+   * message ends it (and `maxGapBuffer` bounds what is held meanwhile).
    */
   function awaitFill(channel: string): void {
-    const before = filled;
+    const before = moved;
     const heard = deps.heard?.();
     const mine = resumed.get(channel);
     deps.later(() => {
       // Filled, or a newer resume (after a reconnect, a new session) waits in its place.
       if (!gaps.has(channel) || resumed.get(channel) !== mine) return;
-      if (filled !== before || (heard !== undefined && deps.heard?.() === heard)) awaitFill(channel);
+      if (moved !== before || (heard !== undefined && deps.heard?.() === heard)) awaitFill(channel);
       else flushGap(channel, true);
     });
   }
@@ -290,8 +296,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           if (gap.size > (deps.max ?? 1000)) flushGap(channel, true);
           return;
         }
-        if (gaps.has(channel)) filled++;
       }
+      moved++;
       dispatch(message);
       // the gap may be filled now: deliver what was held back, in order (no position once a handler
       // unsubscribed the last subscription covering it: NaN ends the loop)
