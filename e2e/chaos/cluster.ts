@@ -15,6 +15,7 @@ import { createRedisBroker } from '@push/redis';
 import { type Broker, createPushServer, type PushServer } from '@push/server';
 import { build } from 'esbuild';
 import { Redis } from 'ioredis';
+import { ACCEPT_BACKLOG } from '../lib/proxy.mjs';
 import { createFileBroker } from '../src/harness/file-broker.js';
 import { CHAOS_HISTORY, CHAOS_SERVER_OPTIONS } from './server-options.js';
 
@@ -49,7 +50,7 @@ async function listen(port: number, broker: Broker): Promise<Local> {
   const push = createPushServer({ ...CHAOS_SERVER_OPTIONS, server, broker });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen({ port, host: '127.0.0.1', backlog: ACCEPT_BACKLOG }, resolve);
   });
   return { http: server, push, sockets };
 }

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { createRedisBroker } from '@push/redis';
 import { createPushServer } from '@push/server';
+import { ACCEPT_BACKLOG } from '../lib/proxy.mjs';
 import { CHAOS_HISTORY, CHAOS_SERVER_OPTIONS } from './server-options.js';
 
 const broker = createRedisBroker({
@@ -15,7 +16,7 @@ const http = createServer();
 http.keepAliveTimeout = 65_000; // as the CLI: the proxy never reuses a socket the node is closing
 createPushServer({ ...CHAOS_SERVER_OPTIONS, server: http, broker });
 await broker.ready();
-http.listen(0, '127.0.0.1', () => {
+http.listen({ port: 0, host: '127.0.0.1', backlog: ACCEPT_BACKLOG }, () => {
   const address = http.address();
   process.stdout.write(`ready ${typeof address === 'object' && address ? address.port : 0}\n`);
 });

@@ -28,6 +28,9 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 
+/** The proxy's listen backlog (Node's default is 511; the kernel caps it at net.core.somaxconn). */
+export const ACCEPT_BACKLOG = 4096;
+
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HOP_BY_HOP = new Set([
   'connection',
@@ -338,7 +341,10 @@ export async function startProxy(options) {
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    // A deep accept queue, as a production proxy has: with Node's default (511) a reconnect storm
+    // of the full chaos run overflowed the kernel's listen queue (21k drops a run) and SYN
+    // retransmits held requests 10-40 s, so the run measured the proxy's accept loop.
+    server.listen({ port: 0, host: '127.0.0.1', backlog: ACCEPT_BACKLOG }, resolve);
   });
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   const proxy = {
