@@ -14,6 +14,15 @@ const dir = import.meta.dirname;
 const shareWorker = {
   input: resolvePath(dir, 'src/share/worker-entry.ts'),
   plugins: [
+    {
+      // One file: the real modules in place of the on-demand stand-ins (see src/eager.ts).
+      name: 'share-worker-eager',
+      resolveId(source, importer) {
+        if (source === './lazy.js' && importer === resolvePath(dir, 'src/index.ts'))
+          return resolvePath(dir, 'src/eager.ts');
+        return null;
+      },
+    },
     nodeResolve({ browser: true }),
     typescript({
       tsconfig: resolvePath(dir, 'tsconfig.json'),
@@ -36,10 +45,14 @@ const shareWorker = {
       },
     },
   ],
-  output: [
-    { dir: resolvePath(dir, 'dist'), format: 'iife', entryFileNames: 'share-worker.js', sourcemap: true },
-    { dir: resolvePath(dir, 'dist'), format: 'iife', entryFileNames: 'share-worker.cjs', sourcemap: true },
-  ],
+  // Nothing is loaded on demand here (see src/eager.ts); inlining is what an IIFE requires anyway.
+  output: ['share-worker.js', 'share-worker.cjs'].map((entryFileNames) => ({
+    dir: resolvePath(dir, 'dist'),
+    format: 'iife',
+    entryFileNames,
+    sourcemap: true,
+    inlineDynamicImports: true,
+  })),
 };
 
 export default [

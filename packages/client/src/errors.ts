@@ -22,6 +22,8 @@ import { TransportError } from './transports/transport.js';
  *   transport, it reports this and retries the round with backoff (calling `auth` again).
  * - `handler-failed`: a subscribe handler threw (`cause`); reported on the `error` event, delivery
  *   to the other handlers goes on. Not the server's doing (that is `rejected`).
+ * - `load-failed`: a part `@push/client` loads on demand (presence) could not be loaded (`cause`:
+ *   offline, a redeploy removed the old chunk, CSP); the next call loads it again.
  * @example if (err.code === 'rejected' && err.bayeuxCode === 403) showForbidden();
  */
 export type PushErrorCode =
@@ -34,10 +36,16 @@ export type PushErrorCode =
   | 'invalid-channel'
   | 'invalid-option'
   | 'auth-failed'
-  | 'handler-failed';
+  | 'handler-failed'
+  | 'load-failed';
 
 /** Codes after which trying again later may succeed, when the server gave no advice. */
-const RETRIABLE: readonly PushErrorCode[] = ['connection-lost', 'negotiation-failed', 'auth-failed'];
+const RETRIABLE: readonly PushErrorCode[] = [
+  'connection-lost',
+  'negotiation-failed',
+  'auth-failed',
+  'load-failed',
+];
 
 /**
  * Error raised by `@push/client`.
@@ -56,7 +64,7 @@ export class PushError extends Error {
   declare readonly advice: Advice | undefined;
   /**
    * Trying again later may succeed: the server's advice decides when it sent one (anything but
-   * `reconnect: 'none'`), else the code (`connection-lost`, `negotiation-failed`, `auth-failed`).
+   * `reconnect: 'none'`), else the code (`connection-lost`, `negotiation-failed`, `auth-failed`, `load-failed`).
    */
   declare readonly retriable: boolean;
 

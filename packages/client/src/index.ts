@@ -11,36 +11,37 @@
 import { type ConnectionType, DEFAULT_ORDER } from '@push/protocol';
 import { createClientFactory } from './client.js';
 import { createHoldPolicy } from './hold.js';
+import { createPresences, eventSource, iframe, longPolling, upgrade } from './lazy.js';
 import { pageSignal } from './lifecycle.js';
 import { transportMemory } from './memory.js';
-import { createPresences } from './presence.js';
-import { eventSource } from './transports/eventsource.js';
-import { iframe } from './transports/iframe.js';
-import { longPolling } from './transports/long-polling.js';
 import type { TransportFactory } from './transports/transport.js';
 import { websocket } from './transports/websocket.js';
 import type { ClientOptions, PushClient } from './types.js';
-import { upgrade } from './upgrade.js';
 
 export { createClientFactory } from './client.js';
 export { isRetriable, PushError, type PushErrorCode } from './errors.js';
 export { createHoldPolicy, type HoldPolicy } from './hold.js';
-export { pageSignal } from './lifecycle.js';
-export { memoKey, type TransportMemory, transportMemory } from './memory.js';
+// The fallback transports, the upgrader and presence load on demand (`lazy.ts`): these are
+// stand-ins with the same API, so importing them does not pull their code into the first chunk.
 export {
   createPresences,
-  type PresenceDeps,
-  type Presences,
+  domFrame,
+  eventSource,
+  fetchFrame,
+  iframe,
+  longPolling,
   presenceHandles,
-} from './presence.js';
-export { eventSource } from './transports/eventsource.js';
-export { unreachable } from './transports/http.js';
-export { domFrame, type FrameOpener, fetchFrame, iframe } from './transports/iframe.js';
-export { longPolling } from './transports/long-polling.js';
+  upgrade,
+} from './lazy.js';
+export { pageSignal } from './lifecycle.js';
+export { memoKey, type TransportMemory, transportMemory } from './memory.js';
+export type { PresenceDeps, Presences } from './presence.js';
+export type { FrameOpener } from './transports/iframe.js';
 export { TransportError } from './transports/transport.js';
+export { unreachable } from './transports/unreachable.js';
 export { websocket } from './transports/websocket.js';
 export type * from './types.js';
-export { type UpgradeControl, upgrade } from './upgrade.js';
+export type { UpgradeControl } from './upgrade.js';
 
 /** The transports of this entry by connection type; `DEFAULT_ORDER` (protocol) sets their order. */
 const registry: Partial<Record<ConnectionType, TransportFactory>> = {
@@ -63,7 +64,8 @@ const create = createClientFactory(
 
 /**
  * Creates a client that negotiates among all four transports (default order websocket,
- * eventsource, long-polling, iframe) and connects at once unless `autoConnect: false`. It follows
+ * eventsource, long-polling, iframe) and connects at once unless `autoConnect: false`. The HTTP
+ * transports, the upgrader and presence are fetched when first needed (`lazy.ts`). It follows
  * the page lifecycle (`pageSignal`, heartbeat patience in `createHoldPolicy`): reconnects soon
  * when the page is shown again, restored from the back/forward cache or resumed.
  * @example

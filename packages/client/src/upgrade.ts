@@ -77,8 +77,11 @@ function settle(
   return false;
 }
 
-/** Tries each supported transport better than the current one, best first. */
-async function attempt(control: UpgradeControl): Promise<boolean> {
+/**
+ * One trial: tries each supported transport better than the current one, best first; true when
+ * one was adopted. `@push/client` loads it on demand (`lazy.ts`), after the delay.
+ */
+export async function tryUpgrade(control: UpgradeControl): Promise<boolean> {
   const now = control.current();
   const o = control.options();
   for (let i = 0; now && i < now.index; i++) {
@@ -120,5 +123,5 @@ async function attempt(control: UpgradeControl): Promise<boolean> {
  * @example createClientFactory([websocket(), longPolling()], { upgrade });
  */
 export function upgrade(control: UpgradeControl, delay: number): void {
-  control.later(delay, () => void attempt(control).then((done) => done || upgrade(control, delay * 2)));
+  control.later(delay, () => void tryUpgrade(control).then((done) => done || upgrade(control, delay * 2)));
 }

@@ -168,6 +168,10 @@ export function memoryStorage(initial: Record<string, string> = {}) {
 }
 
 import type { PushError } from '../errors.js';
+// The chunk `@push/client` loads on demand, loaded up front: tests on a fake clock cannot wait
+// for real module I/O (lazy.test.ts covers the loading itself).
+import '../fallback.js';
+import '../presence.js';
 import { createClient } from '../index.js';
 import type { ClientOptions, PushClient, StateReason, TransportChange } from '../types.js';
 

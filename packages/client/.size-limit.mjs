@@ -1,0 +1,93 @@
+// size-limit checks, run by `npm test` after the build. A JS config (not package.json) for one
+// reason: @size-limit/esbuild bundles without code splitting, so it inlines every `import()` and
+// would count the chunks @push/client loads on demand as part of the first download. Here the
+// first-download rows keep dynamic imports out (`firstLoad`), and each on-demand chunk has its own
+// row that counts only what it adds to the first download (`onDemand`).
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+/** The on-demand chunk `name` as `dist/index.js` imports it (its file name carries a hash). */
+const chunk = (name) => {
+  const found = readFileSync(new URL('dist/index.js', import.meta.url), 'utf8').match(
+    new RegExp(`import\\('\\./(chunks/${name}-[\\w-]+\\.js)'\\)`),
+  );
+  if (!found)
+    throw new Error(`dist/index.js imports no chunk ${name}: build first, or update .size-limit.mjs`);
+  return `dist/${found[1]}`;
+};
+
+/** Leaves `import()` out: what a user downloads before the client runs. */
+const firstLoad = (config) => ({
+  ...config,
+  plugins: [
+    {
+      name: 'first-load',
+      setup(build) {
+        build.onResolve({ filter: /.*/ }, (args) =>
+          args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+        );
+      },
+    },
+  ],
+});
+
+/** Counts only the chunk's own code: what it imports from the entry or its shared chunk is there already. */
+const onDemand = (file) => (config) => ({
+  ...firstLoad(config),
+  plugins: [
+    {
+      name: 'on-demand',
+      setup(build) {
+        build.onResolve({ filter: /^\.\.?\// }, (args) =>
+          args.importer && basename(args.importer) === basename(file)
+            ? { path: args.path, external: true }
+            : undefined,
+        );
+      },
+    },
+    ...firstLoad(config).plugins,
+  ],
+});
+
+const fallback = chunk('fallback');
+const presence = chunk('presence');
+
+export default [
+  {
+    name: 'whole client, first download (WebSocket, negotiation, resume; the rest on demand)',
+    path: 'dist/index.js',
+    import: '{ createClient }',
+    limit: '8.9 kB',
+    gzip: true,
+    modifyEsbuildConfig: firstLoad,
+  },
+  {
+    name: 'on demand: fallback transports (SSE, long-polling, iframe) and the upgrader',
+    path: fallback,
+    limit: '3.1 kB',
+    gzip: true,
+    modifyEsbuildConfig: onDemand(fallback),
+  },
+  {
+    name: 'on demand: presence (on its first use)',
+    path: presence,
+    limit: '490 B',
+    gzip: true,
+    modifyEsbuildConfig: onDemand(presence),
+  },
+  {
+    name: 'websocket-only entry',
+    path: 'dist/websocket.js',
+    import: '{ createClient }',
+    limit: '7.4 kB',
+    gzip: true,
+    modifyEsbuildConfig: firstLoad,
+  },
+  {
+    name: 'persist entry (indexedDbOutbox, opt-in)',
+    path: 'dist/persist.js',
+    import: '{ indexedDbOutbox }',
+    limit: '1.25 kB',
+    gzip: true,
+  },
+];
