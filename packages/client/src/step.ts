@@ -13,11 +13,13 @@ import type { FallbackReason } from './types.js';
 
 /** A step that failed: the fallback reason to record and the failure behind it. Try the next transport. */
 export class StepError extends Error {
-  constructor(
-    readonly reason: FallbackReason,
-    readonly failure: TransportError | PushError,
-  ) {
+  // `declare`: set in the constructor, not declared again as class fields (bytes in the bundle).
+  declare readonly reason: FallbackReason;
+  declare readonly failure: TransportError | PushError;
+  constructor(reason: FallbackReason, failure: TransportError | PushError) {
     super(reason);
+    this.reason = reason;
+    this.failure = failure;
   }
 }
 
