@@ -13,13 +13,17 @@
 //   BENCH_PUSH_SOURCE=1         run @push/server from its TypeScript sources (esbuild bundle)
 //   BENCH_CPU_PROF=push-ws      write a V8 CPU profile of that target's server to bench/results/
 //   BENCH_HEAP_SNAPSHOT=push-ws write a heap snapshot of that target's server with its idle connections
+//   BENCH_SCALE_N=20000 BENCH_SCALE_HTTP_N=10000 BENCH_SCALE_TARGETS=...   scale phase (README, 7.)
+//   BENCH_SCALE_CPU_PROF=push-ws,push-sse   CPU profile of those scale servers over the 1 msg/s round
+//   BENCH_OUT=results/latest.md where the Markdown goes (relative to bench/)
 
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from './common.mjs';
+import { percentile, sleep } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..');
@@ -50,12 +54,46 @@ const CONTENDED_PCT = 75;
 /** Children live as long as the whole run may (they stay up between phases). */
 const CHILD_ENV = { BENCH_SERVER_LIFETIME_MS: '600000', BENCH_SUBS_LIFETIME_MS: '600000' };
 const TOTAL_TIMEOUT_MS = 14 * 60_000;
-/** Scale phase: connections, targets, and latency messages at SCALE_RATE msg/s. */
-const SCALE_N = Number(process.env.BENCH_SCALE_N ?? 10_000);
-const SCALE_TARGETS = (process.env.BENCH_SCALE_TARGETS ?? 'ws,push-ws').split(',').filter(Boolean);
+/**
+ * Scale phase: connections per WebSocket target (0 skips the phase) and per HTTP target, the
+ * targets, and latency messages at SCALE_RATE msg/s.
+ */
+const SCALE_N = Number(process.env.BENCH_SCALE_N ?? 20_000);
+const SCALE_HTTP_N = Number(process.env.BENCH_SCALE_HTTP_N ?? 10_000);
+const SCALE_TARGETS = (process.env.BENCH_SCALE_TARGETS ?? 'ws,push-ws,sse,push-sse,push-iframe,push-lp')
+  .split(',')
+  .filter(Boolean);
 const SCALE_RATE = Number(process.env.BENCH_SCALE_RATE ?? 1);
 const SCALE_COUNT = Number(process.env.BENCH_SCALE_COUNT ?? 10);
-const SCALE_TIMEOUT_MS = 150_000;
+/** Each scale target, from its server's start to its processes' exit. */
+const SCALE_TIMEOUT_MS = Number(process.env.BENCH_SCALE_TIMEOUT_MS ?? 180_000);
+/**
+ * Subscriber processes per scale target (floors alike): the machine's two cores then run the
+ * server and two client processes. More when the open-file limit or the port range needs them.
+ */
+const SCALE_PROCS = Number(process.env.BENCH_SCALE_PROCS ?? 2);
+/**
+ * Messages at SCALE_RATE before the measured ones (JIT, first publish): a saturation warm-up at
+ * this size would leave seconds of backlog on a busy machine, and the scale rows measure no
+ * saturation.
+ */
+const SCALE_WARMUP_COUNT = 2;
+/** Scale rows' idle window: server CPU with every connection open and nothing published. */
+const SCALE_IDLE_MS = 3000;
+/**
+ * File descriptors a process needs besides its connections (stdio, IPC, epoll, libuv, listen
+ * sockets, modules being read): the scale phase opens at most the open-file limit minus this.
+ */
+const FD_RESERVE = 40;
+/**
+ * Sockets one subscriber may hold at once against the server: a stream or a held request, plus
+ * one keep-alive socket for the POSTs (acks, connects) a stream transport sends next to it.
+ */
+const socketsPerSubscriber = (kind) => (['client-sse', 'client-iframe', 'bayeux-sse'].includes(kind) ? 2 : 1);
+/** In the scale table, what each row is compared with (HTTP rows: the SSE floor at the same size). */
+const SCALE_CPU_PROF = (process.env.BENCH_SCALE_CPU_PROF ?? '').split(',').filter(Boolean);
+const SCALE_REF = { 'push-ws': 'ws', 'push-sse': 'sse', 'push-iframe': 'sse', 'push-lp': 'sse' };
+const OUT_FILE = path.resolve(benchDir, process.env.BENCH_OUT ?? 'results/latest.md');
 
 /**
  * Targets: server = server.mjs target, kind = subscriber kind, ref = the row its ratios are
@@ -122,6 +160,15 @@ const ALL = [
     kind: 'client-lp',
     transport: 'long-polling',
     ref: 'sio-polling',
+    ours: true,
+  },
+  {
+    name: 'push-iframe',
+    label: '@push/server + @push/client',
+    server: 'push',
+    kind: 'client-iframe',
+    transport: 'iframe',
+    ref: 'sse',
     ours: true,
   },
   // Extra rows, not run by default (BENCH_TARGETS=...): our server with thin raw Bayeux
@@ -292,7 +339,130 @@ function next(child, type, ms, pred = () => true) {
   });
 }
 
+/**
+ * The subscriber side of one target: one or more `subs.mjs` processes, each with its share of
+ * the subscribers, seen by the rest of this file as one child. `send` goes to every process; a
+ * reply is emitted once every process gave its own, merged ('progress': the lowest of their
+ * marks, since a message is delivered when every process has it). It "exits" when any does.
+ */
+class SubsGroup extends EventEmitter {
+  constructor(children) {
+    super();
+    this.children = children;
+    this.exitCode = null;
+    this.signalCode = null;
+    /** Replies waiting for the other processes' own: type -> one queue per process. */
+    this.waiting = new Map();
+    this.upTo = children.map(() => 0);
+    this.sentUpTo = 0;
+    children.forEach((c, k) => {
+      c.on('message', (m) => this.take(k, m));
+      c.once('exit', (code, signal) => {
+        if (this.exitCode !== null || this.signalCode !== null) return;
+        this.exitCode = code;
+        this.signalCode = signal;
+        this.emit('exit', code ?? signal);
+      });
+    });
+  }
+
+  get connected() {
+    return this.children.every((c) => c.connected);
+  }
+
+  get stderrText() {
+    return this.children.map((c) => c.stderrText.trim()).join('\n');
+  }
+
+  send(msg) {
+    // Several processes' latency samples are merged here, so each sends its own.
+    const m = msg.cmd === 'lat' && this.children.length > 1 ? { ...msg, values: true } : msg;
+    for (const c of this.children) c.send(m);
+  }
+
+  take(k, m) {
+    if (m?.type === 'progress') {
+      this.upTo[k] = m.upTo;
+      const low = Math.min(...this.upTo);
+      if (low > this.sentUpTo) {
+        this.sentUpTo = low;
+        this.emit('message', { type: 'progress', upTo: low });
+      }
+      return;
+    }
+    if (this.children.length === 1) return this.emit('message', m);
+    let queues = this.waiting.get(m.type);
+    if (!queues) {
+      queues = this.children.map(() => []);
+      this.waiting.set(m.type, queues);
+    }
+    queues[k].push(m);
+    if (queues.every((q) => q.length > 0)) this.emit('message', merge(queues.map((q) => q.shift())));
+  }
+}
+
+const sum = (list, key) => list.reduce((a, m) => a + (get(m, key) ?? 0), 0);
+
+/** One reply out of every subscriber process's own (SubsGroup). */
+function merge(list) {
+  const m = { ...list[0] };
+  const samples = () => list.flatMap((x) => x.errorSamples ?? []).slice(0, 5);
+  switch (m.type) {
+    case 'ready':
+      return {
+        ...m,
+        failed: sum(list, 'failed'),
+        openMs: Math.max(...list.map((x) => x.openMs)),
+        errorSamples: samples(),
+      };
+    case 'mark':
+      return {
+        ...m,
+        cpu: { user: sum(list, 'cpu.user'), system: sum(list, 'cpu.system') },
+        t: Math.max(...list.map((x) => x.t)),
+        total: sum(list, 'total'),
+        httpRequests: sum(list, 'httpRequests'),
+        wsFrames: sum(list, 'wsFrames'),
+      };
+    case 'lat': {
+      const values = Float64Array.from(list.flatMap((x) => x.values ?? [])).sort();
+      return {
+        type: 'lat',
+        samples: values.length,
+        p50: percentile(values, 50) / 1000,
+        p99: percentile(values, 99) / 1000,
+      };
+    }
+    case 'report': {
+      for (const key of [
+        'total',
+        'expected',
+        'missing',
+        'subsWithMissing',
+        'dups',
+        'outOfOrder',
+        'badMessages',
+        'errors',
+        'openErrors',
+        'latSamples',
+      ])
+        m[key] = sum(list, key);
+      m.errorSamples = samples();
+      m.max = Math.max(...list.map((x) => x.max));
+      // Per-process percentiles do not merge; latency comes from 'lat'.
+      m.p50 = m.p99 = undefined;
+      return m;
+    }
+    default:
+      return m;
+  }
+}
+
 async function stop(child) {
+  if (child instanceof SubsGroup) {
+    await Promise.all(child.children.map(stop));
+    return;
+  }
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   try {
@@ -322,22 +492,34 @@ function hostCpu() {
 /**
  * Phase 1 of a target: server up, idle memory with N subscribers, warm-up, latency. Leaves the
  * server and subscriber processes running (idle) for the saturation rounds.
+ * `scale` (the scale phase): `procs` subscriber processes share the `n` subscribers, the server
+ * listens on `listenPorts` ports (process k connects to port k mod listenPorts), and the idle
+ * window is SCALE_IDLE_MS with the server's CPU over it measured.
  */
-async function setupTarget(t, push, n = N) {
-  const ctx = { row: { ...t }, server: undefined, subs: undefined, n };
+async function setupTarget(t, push, { n = N, procs = 1, listenPorts = 1, scale = false } = {}) {
+  const ctx = { row: { ...t }, server: undefined, subs: undefined, n, scale };
   const { row } = ctx;
   if (t.server === 'push' && push.error) {
     row.error = `not run: ${push.error}`;
     return ctx;
   }
   const execArgv = ['--expose-gc'];
-  if (process.env.BENCH_CPU_PROF === t.name) {
+  if (!scale && process.env.BENCH_CPU_PROF === t.name) {
     mkdirSync(resultsDir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${t.name}.cpuprofile`);
   }
   const server = spawn('server.mjs', [t.server], {
     execArgv,
-    env: { ...CHILD_ENV, ...(t.server === 'push' ? push.env : {}) },
+    env: {
+      ...CHILD_ENV,
+      ...(t.server === 'push' ? push.env : {}),
+      ...(scale
+        ? {
+            BENCH_LISTEN_PORTS: String(listenPorts),
+            BENCH_MAX_CONNECTIONS: String(n * socketsPerSubscriber(t.kind) + 1000),
+          }
+        : {}),
+    },
   });
   ctx.server = server;
   const ready = await next(server, 'ready', 20_000);
@@ -354,15 +536,28 @@ async function setupTarget(t, push, n = N) {
   server.send({ cmd: 'mem' });
   const mem0 = await next(server, 'mem', 5000);
 
-  const subsArgv = n > 5000 ? ['--max-old-space-size=4096'] : [];
-  if (process.env.BENCH_SUBS_CPU_PROF === t.name) {
-    mkdirSync(resultsDir, { recursive: true });
-    subsArgv.push('--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${t.name}-subs.cpuprofile`);
+  const children = [];
+  for (let k = 0; k < procs; k++) {
+    // Process k's share: n split as evenly as it goes.
+    const share = Math.floor((n * (k + 1)) / procs) - Math.floor((n * k) / procs);
+    const subsArgv = share > 5000 ? ['--max-old-space-size=4096'] : [];
+    if (!scale && process.env.BENCH_SUBS_CPU_PROF === t.name) {
+      mkdirSync(resultsDir, { recursive: true });
+      subsArgv.push(
+        '--cpu-prof',
+        `--cpu-prof-dir=${resultsDir}`,
+        `--cpu-prof-name=${t.name}-subs.cpuprofile`,
+      );
+    }
+    const port = ready.ports[k % ready.ports.length];
+    children.push(
+      spawn('subs.mjs', [t.kind, String(port), String(share), subPath], {
+        env: CHILD_ENV,
+        execArgv: subsArgv,
+      }),
+    );
   }
-  const subs = spawn('subs.mjs', [t.kind, String(ready.port), String(n), subPath], {
-    env: CHILD_ENV,
-    execArgv: subsArgv,
-  });
+  const subs = new SubsGroup(children);
   ctx.subs = subs;
   subs.on('message', (m) => {
     if (m.type === 'progress' && server.connected) server.send({ cmd: 'progress', upTo: m.upTo });
@@ -372,9 +567,20 @@ async function setupTarget(t, push, n = N) {
   if (sready.failed > 0)
     throw new Error(`${sready.failed}/${n} subscribers failed to open: ${sready.errorSamples.join(' | ')}`);
 
-  await sleep(IDLE_SETTLE_MS);
+  let idle0;
+  if (scale) {
+    server.send({ cmd: 'cpu' });
+    idle0 = await next(server, 'cpu', 5000);
+  }
+  await sleep(scale ? SCALE_IDLE_MS : IDLE_SETTLE_MS);
+  if (scale) {
+    server.send({ cmd: 'cpu' });
+    const idle1 = await next(server, 'cpu', 5000);
+    row.idleCpuPct = (100 * (cpuUs(idle1.cpu) - cpuUs(idle0.cpu))) / (idle1.t - idle0.t);
+  }
   server.send({ cmd: 'mem' });
   const mem1 = await next(server, 'mem', 5000);
+  row.serverFds = mem1.fds;
   if (process.env.BENCH_HEAP_SNAPSHOT === t.name) {
     mkdirSync(resultsDir, { recursive: true });
     server.send({ cmd: 'snapshot', file: path.join(resultsDir, `${t.name}.heapsnapshot`) });
@@ -389,10 +595,12 @@ async function setupTarget(t, push, n = N) {
     return next(server, 'done', ms);
   };
   // Warm-up (JIT, first-publish setup); unmeasured.
-  const warm = await ctx.run(
-    { mode: 'window', window: WINDOW, perTick: 1, ms: WARMUP_MS, ph: 0 },
-    WARMUP_MS + 15_000,
-  );
+  const warm = scale
+    ? await ctx.run(
+        { mode: 'rate', rate: SCALE_RATE, count: SCALE_WARMUP_COUNT, ph: 0 },
+        (SCALE_WARMUP_COUNT / SCALE_RATE) * 1000 + 20_000,
+      )
+    : await ctx.run({ mode: 'window', window: WINDOW, perTick: 1, ms: WARMUP_MS, ph: 0 }, WARMUP_MS + 15_000);
   ctx.last = warm.last;
   row.latRounds = [];
   row.rounds = [];
@@ -507,7 +715,10 @@ async function finishTarget(ctx) {
         rep.dups === 0 &&
         rep.outOfOrder === 0 &&
         rep.badMessages === 0 &&
-        rep.errors === 0 &&
+        // Scale rows open thousands of clients at once: a client that timed out on its handshake
+        // and opened on its retry (the client's own behaviour under a connect storm) is shown in
+        // the check column, not failed; any error once every client had opened fails it.
+        rep.errors - (ctx.scale ? rep.openErrors : 0) === 0 &&
         row.satDrained &&
         row.latDrained;
     }
@@ -543,7 +754,7 @@ function checkText(r) {
   return r.error
     ? `ERROR: ${r.error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 160)}`
     : r.ok
-      ? `ok (${fmtInt(r.check.total)} deliveries)`
+      ? `ok (${fmtInt(r.check.total)} deliveries${r.check.errors ? `; ${r.check.errors} client errors while opening, every client opened: ${r.check.errorSamples[0]?.replace(/\|/g, '/').slice(0, 100)}` : ''})`
       : r.check
         ? `FAIL: missing ${r.check.missing} (${r.check.subsWithMissing} subs), dups ${r.check.dups}, out-of-order ${r.check.outOfOrder}, bad ${r.check.badMessages}, errors ${r.check.errors}${r.satDrained ? '' : ', not drained'}${r.check.errorSamples?.length ? ` (${r.check.errorSamples[0].replace(/\|/g, '/').slice(0, 120)})` : ''}`
         : 'FAIL: no check';
@@ -596,6 +807,7 @@ const SUBSCRIBER_LABEL = {
   'client-ws': '@push/client (ws 8.23)',
   'client-sse': '@push/client (Node build: node:http)',
   'client-lp': '@push/client (Node build: node:http)',
+  'client-iframe': '@push/client, iframe(fetchFrame) (Node build: node:http)',
 };
 
 function headlineTable(rows) {
@@ -692,10 +904,46 @@ let fdLimit = 'unknown';
 try {
   fdLimit = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
 } catch {}
-if (fdLimit !== 'unlimited' && SCALE_N > 0 && Number(fdLimit) < SCALE_N + 500) {
+/** Open files a process may hold (what every child inherits). */
+const fdMax = fdLimit === 'unlimited' ? Number.POSITIVE_INFINITY : Number(fdLimit) || 1024;
+if (SCALE_N > 0 && fdMax < SCALE_N + FD_RESERVE) {
   log(
-    `warning: open-file limit ${fdLimit} is below ${SCALE_N + 500}, needed by the scale phase (${SCALE_N} connections); \`npm run bench\` raises it with ulimit -n, or set BENCH_SCALE_N`,
+    `warning: open-file limit ${fdLimit} is below ${SCALE_N + FD_RESERVE}, needed by the scale phase's server for ${SCALE_N} connections: it opens fewer and says so; \`npm run bench\` raises the limit with ulimit -n (up to the hard limit, ulimit -Hn), or set BENCH_SCALE_N`,
   );
+}
+/** The ephemeral (source) port range: how many connections one address may open to one port. */
+const portRange = (() => {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (high >= low) return { low, high, size: high - low + 1 };
+  } catch {}
+  return { low: 32768, high: 60999, size: 28232 }; // Linux's default
+})();
+
+/**
+ * How a scale target runs: its size (the asked one, unless the open-file limit cannot hold it in
+ * one server process), how many subscriber processes share it, how many ports the server listens
+ * on. SCALE_PROCS subscriber processes, or more if one would hold more sockets than the
+ * open-file limit; the sockets to one listen port stay within 90% of the ephemeral port
+ * range (the rest is for other work and connections still in TIME_WAIT), else the server listens
+ * on more ports and the processes spread over them, rather than touching sysctl.
+ */
+function scalePlan(t) {
+  const asked = t.transport === 'websocket' ? SCALE_N : SCALE_HTTP_N;
+  const per = socketsPerSubscriber(t.kind);
+  const usable = fdMax - FD_RESERVE;
+  // The server holds one socket per subscriber plus the POST sockets in use at a time (few).
+  const n = Math.max(1, Math.min(asked, usable));
+  const short =
+    n < asked
+      ? `open-file limit ${fdLimit}, one server process holds at most ${fmtInt(usable)} connections`
+      : undefined;
+  const listenPorts = Math.max(1, Math.ceil((n * per) / Math.floor(0.9 * portRange.size)));
+  const procs = Math.max(SCALE_PROCS, Math.ceil((n * per) / usable), listenPorts);
+  return { asked, n, short, procs, listenPorts };
 }
 if (fdLimit !== 'unlimited' && Number(fdLimit) < 2 * N + 200) {
   log(
@@ -718,7 +966,8 @@ log(
 if (busyBefore > 25)
   log('warning: the machine is busy with other work; absolute numbers will be low and noisy, ratios less so');
 let push;
-if (TARGETS.some((t) => t.server === 'push')) {
+const scaleServers = SCALE_N > 0 ? SCALE_TARGETS.map((n) => ALL.find((x) => x.name === n)?.server) : [];
+if (TARGETS.some((t) => t.server === 'push') || scaleServers.includes('push')) {
   try {
     push = await pushBundle();
   } catch (e) {
@@ -784,34 +1033,65 @@ for (const c of live) c.kill('SIGKILL');
   for (const r of rows) r.refRow = r.ref ? byName[r.ref] : undefined;
 }
 
-// Phase 4: scale. SCALE_N WebSocket connections on one server process (the ws floor, then ours
-// with @push/client): connect rate, idle memory per connection, latency at SCALE_RATE msg/s across
-// all of them and the delivery check. Bounded: each target has SCALE_TIMEOUT_MS.
+// Phase 4: scale. SCALE_N connections per WebSocket target and SCALE_HTTP_N per HTTP target on
+// one server process (each target alone, our rows with @push/client): connect rate, idle memory
+// and idle CPU, latency at SCALE_RATE msg/s across all of them and the delivery check. Bounded:
+// each target has SCALE_TIMEOUT_MS.
 const scaleRows = [];
 if (SCALE_N > 0) {
+  log(
+    `scale: open-file limit ${fdLimit}, ephemeral ports ${portRange.low}-${portRange.high} (${fmtInt(portRange.size)} per destination address and port)`,
+  );
   for (const name of SCALE_TARGETS) {
     const t = ALL.find((x) => x.name === name);
-    if (!t) continue;
+    if (!t) {
+      log(`scale: unknown target ${name}, skipped`);
+      continue;
+    }
+    const plan = scalePlan(t);
     const t0 = Date.now();
-    log(`scale ${name}: ${SCALE_N} connections`);
+    log(
+      `scale ${name}: ${fmtInt(plan.n)} connections${plan.n < plan.asked ? ` (asked ${fmtInt(plan.asked)}: ${plan.short})` : ''}, ${plan.procs} subscriber process(es), ${plan.listenPorts} listen port(s)`,
+    );
+    const prof = SCALE_CPU_PROF.includes(name)
+      ? path.join(resultsDir, `${name}-scale.cpuprofile`)
+      : undefined;
     const pending = (async () => {
-      const ctx = await setupTarget(t, push ?? {}, SCALE_N);
+      const ctx = await setupTarget(t, push ?? {}, { ...plan, scale: true });
       if (ctx.row.error) return ctx;
       ctx.subs.send({ cmd: 'lat' }); // drops the warm-up's samples
       await next(ctx.subs, 'lat', 10_000);
-      const latRun = await ctx.run(
-        { mode: 'rate', rate: SCALE_RATE, count: SCALE_COUNT, ph: 1 },
-        (SCALE_COUNT / SCALE_RATE) * 1000 + 20_000,
-      );
+      if (prof) {
+        ctx.server.send({ cmd: 'profile', on: true });
+        await next(ctx.server, 'profile', 10_000);
+      }
+      let latRun;
+      try {
+        latRun = await ctx.run(
+          { mode: 'rate', rate: SCALE_RATE, count: SCALE_COUNT, ph: 1 },
+          (SCALE_COUNT / SCALE_RATE) * 1000 + 20_000,
+        );
+      } finally {
+        // Also when the round failed: the profile then shows what kept the server busy.
+        if (prof) {
+          mkdirSync(resultsDir, { recursive: true });
+          ctx.server.send({ cmd: 'profile', on: false, file: prof });
+          await next(ctx.server, 'profile', 30_000);
+          log(
+            `scale ${name}: CPU profile of the ${SCALE_RATE} msg/s round in ${path.relative(rootDir, prof)}`,
+          );
+        }
+      }
       ctx.last = latRun.last;
       ctx.subs.send({ cmd: 'lat' });
-      const lat = await next(ctx.subs, 'lat', 10_000);
+      const lat = await next(ctx.subs, 'lat', 20_000);
       Object.assign(ctx.row, {
         p50: lat.p50,
         p99: lat.p99,
-        latCpuPerDelivery: cpuUs(latRun.cpu) / (SCALE_COUNT * SCALE_N),
+        latCpuPerDelivery: cpuUs(latRun.cpu) / (SCALE_COUNT * plan.n),
         latDrained: latRun.drained,
         satDrained: true,
+        latFds: latRun.fds,
       });
       return ctx;
     })();
@@ -823,10 +1103,16 @@ if (SCALE_N > 0) {
       pending.then((c) => Promise.all([stop(c.subs), stop(c.server)])).catch(() => {});
     }
     const row = await finishTarget(ctx);
-    row.n = SCALE_N;
+    Object.assign(row, {
+      n: plan.n,
+      asked: plan.asked,
+      short: plan.short,
+      procs: plan.procs,
+      ref: SCALE_REF[name] ?? null,
+    });
     scaleRows.push(row);
     log(
-      `scale ${name}: ${row.error ? `ERROR ${row.error}` : `${fmtInt(SCALE_N / (row.openMs / 1000))} connections/s, ${fmt(row.rssPerConn / 1024, 1)} KB RSS/conn, ${fmt(row.heapPerConn / 1024, 1)} KB heap/conn, p50/p99 ${fmt(row.p50)}/${fmt(row.p99)} ms @${SCALE_RATE}/s, ${checkText(row)}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      `scale ${name}: ${row.error ? `ERROR ${row.error}` : `${fmtInt(plan.n / (row.openMs / 1000))} connections/s, ${fmt(row.rssPerConn / 1024, 1)} KB RSS/conn, ${fmt(row.heapPerConn / 1024, 1)} KB heap/conn, idle server CPU ${fmt(row.idleCpuPct, 1)}%, server fds ${row.serverFds} idle / ${row.latFds} after the ${SCALE_RATE}/s round, p50/p99 ${fmt(row.p50)}/${fmt(row.p99)} ms @${SCALE_RATE}/s, ${checkText(row)}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
   }
   const byName = Object.fromEntries(scaleRows.map((r) => [r.name, r]));
@@ -837,9 +1123,11 @@ for (const c of live) c.kill('SIGKILL');
 function scaleTable(list) {
   return mdTable(list, [
     ...nameCols,
-    ['connections', (r) => fmtInt(r.n)],
+    ['connections', (r) => `${fmtInt(r.n)}${r.n < r.asked ? ` (of ${fmtInt(r.asked)} ‡)` : ''}`],
+    ['subscriber processes', (r) => String(r.procs)],
     ['connect rate /s', (r) => fmtInt(r.n / (r.openMs / 1000))],
     ['server RSS MB', (r) => fmt(r.serverRss / 2 ** 20, 0)],
+    ['idle server CPU %', 'idleCpuPct', 1],
     ['RSS KB/idle conn', (r) => fmt(r.rssPerConn / 1024, 1)],
     ['x ref', (r) => (r.refRow && !r.refRow.error ? ratio(r.rssPerConn, r.refRow.rssPerConn) : '—')],
     ['heap KB/idle conn', (r) => fmt(r.heapPerConn / 1024, 1)],
@@ -854,6 +1142,7 @@ function scaleTable(list) {
 const failed = [];
 const targetsText = targetChecks(rows, failed);
 const scaleFailures = scaleRows.filter((r) => r.error || !r.ok);
+const scaleShort = scaleRows.filter((r) => r.n < r.asked);
 for (const r of scaleRows.filter((x) => x.error || !x.ok)) failed.push(`scale ${r.name}`);
 
 const cpu = os.cpus();
@@ -885,11 +1174,11 @@ The same closed loop with the whole window published in one tick: @push/server t
 ${
   scaleRows.length
     ? `
-## Scale: ${fmtInt(SCALE_N)} WebSocket connections on one server process
+## Scale: ${fmtInt(SCALE_N)} WebSocket and ${fmtInt(SCALE_HTTP_N)} HTTP connections on one server process
 
 ${scaleTable(scaleRows)}
 
-Each target alone on the machine (server and subscriber process), after the main run; ${SCALE_COUNT} messages at ${SCALE_RATE} msg/s across all connections; memory as above with ${fmtInt(SCALE_N)} connections. The bench raises the open-file limit (\`ulimit -n\`, see README).
+Each target alone on the machine (one server process, its subscribers split evenly over the subscriber processes shown), after the main run; ${SCALE_WARMUP_COUNT} warm-up messages then ${SCALE_COUNT} messages at ${SCALE_RATE} msg/s across all connections, p50/p99 over every delivery of them; memory as above with every connection open and idle; idle server CPU: the server's share of one core over ${SCALE_IDLE_MS / 1000} s with every connection open and nothing published (heartbeats, timers). Refs: the ws floor for websocket, the node:http SSE floor at the same size for every HTTP row (eventsource and iframe are streams like it; long-polling has no floor, so for it the SSE floor is the cost of one idle HTTP connection, and its latency a lower bound). Open-file limit ${fdLimit} (\`npm run bench\` raises it with \`ulimit -n\`, see README); ephemeral ports ${portRange.low}-${portRange.high}.${scaleShort.length ? `\n‡ fewer connections than asked: ${scaleShort[0].short} (the hard limit, \`ulimit -Hn\`, is what \`npm run bench\` could raise it to).` : ''}
 `
     : ''
 }
@@ -897,12 +1186,13 @@ Each target alone on the machine (server and subscriber process), after the main
 
 ${targetsText || '- (our server was not part of this run)'}
 ${scaleFailures.map((r) => `- FAIL scale ${r.name}: ${checkText(r)}`).join('\n')}
+${scaleShort.map((r) => `- SHORT scale ${r.name}: ${fmtInt(r.n)} of the ${fmtInt(r.asked)} connections asked (${r.short}); not counted as a failure`).join('\n')}
 `;
 
 console.log(md);
-mkdirSync(resultsDir, { recursive: true });
-writeFileSync(path.join(resultsDir, 'latest.md'), md);
-log(`wrote ${path.relative(rootDir, path.join(resultsDir, 'latest.md'))}`);
+mkdirSync(path.dirname(OUT_FILE), { recursive: true });
+writeFileSync(OUT_FILE, md);
+log(`wrote ${path.relative(rootDir, OUT_FILE)}`);
 if (failed.length) {
   log(`FAIL: ${failed.length} target(s) or check(s) failed: ${failed.join('; ')}`);
   process.exit(1);

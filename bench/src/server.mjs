@@ -11,8 +11,18 @@
 //   {cmd:'run', mode:'rate', rate, count, ph}    open loop at a fixed rate
 //   {cmd:'progress', upTo}                       every seq <= upTo has reached every subscriber
 //   -> {type:'done', first, last, upTo, cpu, wallUs, drained}
+//   {cmd:'cpu'}                                  -> {type:'cpu', cpu, t} (process.cpuUsage, nowUs)
+//   {cmd:'profile', on:true} / {cmd:'profile', on:false, file}   V8 CPU profile of what runs in
+//                                                between (inspector), written to `file`
+//
+// Environment: BENCH_MAX_CONNECTIONS (httpServer.maxConnections, default 10,000),
+// BENCH_LISTEN_PORTS (default 1): how many ports to listen on; every extra port hands its sockets
+// to the same HTTP server, so subscriber processes can spread over several (host, port) pairs
+// when one pair's ephemeral source ports would not cover their connections.
 
+import { readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { CHANNEL, MAXSEQ, nowUs, PAD, SIO_EVENT, SIO_ROOM } from './common.mjs';
 
 const target = process.argv[2];
@@ -28,7 +38,8 @@ const httpServer = http.createServer();
 httpServer.keepAliveTimeout = 65_000;
 httpServer.headersTimeout = 66_000;
 httpServer.requestTimeout = 0;
-httpServer.maxConnections = 10_000;
+httpServer.maxConnections = Number(process.env.BENCH_MAX_CONNECTIONS ?? 10_000);
+const LISTEN_PORTS = Math.max(1, Number(process.env.BENCH_LISTEN_PORTS ?? 1));
 
 /** Each target returns { path, publish(data) } and sets up its handlers on httpServer. */
 const targets = {
@@ -185,7 +196,7 @@ function startRun(t, msg) {
       if (active !== run) return;
       active = null;
       const cpu = process.cpuUsage(cpu0);
-      process.send({ type: 'done', first, last, upTo, cpu, wallUs: nowUs() - t0, drained });
+      process.send({ type: 'done', first, last, upTo, cpu, wallUs: nowUs() - t0, drained, fds: openFds() });
     }
   };
 
@@ -230,6 +241,24 @@ if (!setup) {
 }
 const t = await setup();
 await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+const ports = [httpServer.address().port];
+for (let k = 1; k < LISTEN_PORTS; k++) {
+  // Same options the HTTP server gives its own sockets (node:http sets no-delay by default).
+  const extra = net.createServer({ noDelay: true }, (socket) => httpServer.emit('connection', socket));
+  await new Promise((resolve) => extra.listen(0, '127.0.0.1', resolve));
+  ports.push(extra.address().port);
+}
+
+/** Open file descriptors of this process (sockets included), for the scale phase's log. */
+function openFds() {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+let profiler;
 
 process.on('message', async (msg) => {
   if (msg.cmd === 'progress') {
@@ -242,6 +271,7 @@ process.on('message', async (msg) => {
     const m = process.memoryUsage();
     process.send({
       type: 'mem',
+      fds: openFds(),
       rss: m.rss,
       heapUsed: m.heapUsed,
       external: m.external,
@@ -252,6 +282,23 @@ process.on('message', async (msg) => {
     const { writeHeapSnapshot } = await import('node:v8');
     writeHeapSnapshot(msg.file);
     process.send({ type: 'snapshot' });
+  } else if (msg.cmd === 'cpu') {
+    process.send({ type: 'cpu', cpu: process.cpuUsage(), t: nowUs() });
+  } else if (msg.cmd === 'profile') {
+    if (msg.on) {
+      const { Session } = await import('node:inspector/promises');
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      process.send({ type: 'profile' });
+    } else {
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = undefined;
+      writeFileSync(msg.file, JSON.stringify(profile));
+      process.send({ type: 'profile' });
+    }
   } else if (msg.cmd === 'run') {
     startRun(t, msg);
   } else if (msg.cmd === 'close') {
@@ -259,4 +306,4 @@ process.on('message', async (msg) => {
   }
 });
 
-process.send({ type: 'ready', port: httpServer.address().port, path: t.path });
+process.send({ type: 'ready', port: ports[0], ports, path: t.path });

@@ -6,7 +6,7 @@
 //   node subs.mjs <kind> <port> <n> <path>
 //
 // Kinds: ws-raw, sse-raw, sio-ws, sio-polling, bayeux-ws, bayeux-lp, bayeux-sse (raw wire), and
-// client-ws, client-sse, client-lp (@push/client, what users run).
+// client-ws, client-sse, client-lp, client-iframe (@push/client, what users run).
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -47,6 +47,8 @@ let dups = 0;
 let outOfOrder = 0;
 let badMessages = 0;
 let errors = 0;
+/** Errors up to the moment every subscriber had opened (a client that retried its handshake). */
+let openErrors = 0;
 const errorSamples = [];
 let stopping = false;
 
@@ -748,10 +750,12 @@ const countingFetch = (input, init) => {
 
 function clientKind(transport) {
   return async (i) => {
-    const { createClient } = await pushClient();
-    const client = createClient({
+    const mod = await pushClient();
+    const client = mod.createClient({
       url: `http://${HOST}:${PORT}${basePath}`,
-      transports: [transport],
+      // Outside a browser the forever-iframe document is fetched and decoded (`fetchFrame`),
+      // as the client's README tells Node users to do; the other transports go by name.
+      transports: [transport === 'iframe' ? mod.iframe(mod.fetchFrame) : transport],
       WebSocket: CountingWebSocket,
       fetch: countingFetch,
       storage: null,
@@ -790,6 +794,7 @@ kinds['sio-client-polling'] = sioClientKind('polling');
 kinds['client-ws'] = clientKind('websocket');
 kinds['client-sse'] = clientKind('eventsource');
 kinds['client-lp'] = clientKind('long-polling');
+kinds['client-iframe'] = clientKind('iframe');
 
 // ---------------------------------------------------------------------------------------------
 
@@ -841,6 +846,7 @@ function finish(last) {
     outOfOrder,
     badMessages,
     errors,
+    openErrors,
     errorSamples,
     latSamples: nLat,
     p50: percentile(sorted, 50) / 1000,
@@ -861,13 +867,15 @@ process.on('message', async (msg) => {
       wsFrames,
     });
   } else if (msg.cmd === 'lat') {
-    // Latency percentiles of the samples since the last 'lat' (one latency round), then reset.
+    // Latency percentiles of the samples since the last 'lat' (one latency round), then reset;
+    // with `values`, the samples themselves (µs), for the orchestrator to merge several processes.
     const sorted = lat.slice(0, nLat).sort();
     process.send({
       type: 'lat',
       samples: nLat,
       p50: percentile(sorted, 50) / 1000,
       p99: percentile(sorted, 99) / 1000,
+      values: msg.values ? Array.from(sorted) : undefined,
     });
     nLat = 0;
   } else if (msg.cmd === 'finish') {
@@ -893,4 +901,5 @@ process.on('uncaughtException', (e) => {
 
 const t0 = Date.now();
 const failed = await openAll();
+openErrors = errors;
 process.send({ type: 'ready', failed, openMs: Date.now() - t0, errorSamples });
