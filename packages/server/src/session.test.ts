@@ -245,6 +245,7 @@ describe('Session on a transport switch', () => {
     session.ackEnabled = true;
     const conn = stream();
     session.attach(conn, 'eventsource');
+    session.connectedOver('eventsource'); // the client's connect over it: the stream is adopted
     for (let offset = 1; offset <= 1_000; offset++) {
       session.deliver(delivery(offset));
       if (offset % 10 === 0) await tick();
@@ -293,6 +294,53 @@ describe('Session on a transport switch', () => {
     session.attach(live, 'eventsource');
     session.connectedOver('eventsource');
     expect(session.current).toBe(live);
+  });
+
+  it('a stream not yet adopted by its client takes at most the replay window; the connect over it lets the rest out', async () => {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    // The client long-polls, between polls; an SSE probe attaches while a long replay is under way.
+    session.hold({ ...reply }, answers().responder, 30_000);
+    session.release();
+    const probe = stream();
+    let closed = false;
+    probe.close = () => {
+      closed = true;
+    };
+    session.attach(probe, 'eventsource');
+    session.replay(
+      range(1, 300).map((offset) => ({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 })),
+      [],
+    );
+    for (let i = 0; i < 5; i++) await tick();
+    // Half of maxQueue: what a probe the client gives up on can have taken unconfirmed.
+    expect(probe.frames.flat()).toEqual(range(1, 50));
+    expect(h.overflows).toBe(0);
+    // The client adopts the stream (its connect over eventsource): the replay goes on there.
+    session.connectedOver('eventsource');
+    session.acknowledge(1);
+    session.answerNow({ ...reply });
+    for (let i = 0; i < 20; i++) await tick();
+    expect(probe.frames.flat()).toEqual(range(1, 300));
+    expect(closed).toBe(false);
+    expect(h.overflows).toBe(0);
+
+    // Given up instead: the next poll closes the probe and carries what it took and what waited.
+    const other = new Session('c2', anonymous, h, 100);
+    other.ackEnabled = true;
+    other.hold({ ...reply }, answers().responder, 30_000);
+    other.release();
+    const stalled = stream();
+    other.attach(stalled, 'eventsource');
+    for (let offset = 1; offset <= 80; offset++) other.deliver(delivery(offset));
+    await tick();
+    expect(stalled.frames.flat()).toEqual(range(1, 50));
+    other.connectedOver('long-polling');
+    other.acknowledge(1);
+    const poll = answers();
+    other.hold({ ...reply }, poll.responder, 30_000);
+    expect(poll.got.flat()).toEqual(range(1, 80));
   });
 
   it('a stream that closes before its client confirmed what it carried sends that again with the next poll', async () => {

@@ -2,7 +2,7 @@
  * One Bayeux client session: its subscriptions, its bounded queue, the connection or held
  * `/meta/connect` its messages go out on, and the ack extension's batches.
  */
-import type { Advice, ConnectionType, Message, Reply } from '@push/protocol';
+import { type Advice, type ConnectionType, type Message, type Reply, TRANSPORTS } from '@push/protocol';
 import { ReplayBacklog } from './backlog.js';
 import type { BrokerMessage } from './broker/types.js';
 import type { Clock } from './clock.js';
@@ -42,6 +42,8 @@ const CONNECTED = 2;
 const ACK_ENABLED = 4;
 const RELEASE_SCHEDULED = 8;
 const WAITING_UNBLOCK = 16;
+/** The stream attached carried a `/meta/connect` of its own type: the client adopted it. */
+const STREAM_CONFIRMED = 32;
 
 /**
  * Times are kept relative to the first time read from their clock: a small integer is stored in
@@ -107,7 +109,7 @@ export class Session implements DeadlineTarget {
   private seen: number;
   /** Fan-out stamp: a session matched by several patterns gets a message once. */
   lastFanout = -1;
-  /** CLOSED, CONNECTED, ACK_ENABLED, RELEASE_SCHEDULED, WAITING_UNBLOCK. */
+  /** CLOSED, CONNECTED, ACK_ENABLED, RELEASE_SCHEDULED, WAITING_UNBLOCK, STREAM_CONFIRMED. */
   private flags = 0;
   /** Live deliveries buffered per channel while history for a resume is being fetched. */
   resuming: Map<string, Delivery[]> | undefined;
@@ -296,7 +298,9 @@ export class Session implements DeadlineTarget {
         this.waitForDrain(connection);
         return;
       }
-      const batch = this.takeQueued();
+      const room = this.unconfirmedRoom();
+      if (room <= 0) return; // the connect that confirms the stream flushes the rest
+      const batch = this.takeQueued(room);
       connection.write(batch);
       this.host.delivered(batch.length);
       if (this.ackEnabled) {
@@ -328,7 +332,11 @@ export class Session implements DeadlineTarget {
     }
   }
 
-  /** Attaches a streaming connection (WebSocket, SSE, iframe); the previous one is closed. */
+  /**
+   * Attaches a streaming connection (WebSocket, SSE, iframe); the previous one is closed. A
+   * WebSocket attaches with the connect it carried; an HTTP stream is opened before any connect
+   * over it (a probe the client may still give up on) and stays unconfirmed until one comes.
+   */
   attach(connection: Connection, type: ConnectionType): void {
     const previous = this.connection;
     if (previous && previous !== connection) {
@@ -337,7 +345,21 @@ export class Session implements DeadlineTarget {
     }
     this.connection = connection;
     this.transport = type;
+    this.setFlag(STREAM_CONFIRMED, TRANSPORTS[type].duplex);
     this.flush();
+  }
+
+  /**
+   * How many deliveries may go out on the stream now. With acks, a stream its client has not
+   * adopted yet takes at most the replay window unconfirmed: an upgrade probe behind a proxy that
+   * stalls it took a whole replay, the client gave up on it, and of what it carried only what the
+   * ack book still tracked went out again (full chaos run: 430 messages of one client's tail, with
+   * no later message to reveal the gap). Adopted streams are not held back.
+   */
+  private unconfirmedRoom(): number {
+    if (!this.ackEnabled || (this.flags & STREAM_CONFIRMED) !== 0) return this.queued;
+    const book = this.ackBook;
+    return this.replayWindow - (book === undefined ? 0 : book.open.length + book.unackedCount);
   }
 
   /**
@@ -349,7 +371,15 @@ export class Session implements DeadlineTarget {
    */
   connectedOver(type: ConnectionType): void {
     const stale = this.connection;
-    if (stale === undefined || stale.type === type) return;
+    if (stale === undefined) return;
+    if (stale.type === type) {
+      // The client reads this stream: what waited for that goes out now.
+      if ((this.flags & STREAM_CONFIRMED) === 0) {
+        this.flags |= STREAM_CONFIRMED;
+        if (this.queued > 0) this.host.flushSoon(this);
+      }
+      return;
+    }
     this.connection = undefined;
     stale.close();
     this.resendUnconfirmed();
@@ -537,12 +567,13 @@ export class Session implements DeadlineTarget {
     this.heldDeadline = undefined;
   }
 
-  /** Everything queued, in order; the queue goes with it (it is made again for the next delivery). */
-  private takeQueued(): Delivery[] {
+  /** The first `count` queued (default all), in order; an emptied queue goes (it is made again for the next delivery). */
+  private takeQueued(count = Number.POSITIVE_INFINITY): Delivery[] {
     const queue = this.queue;
     if (!queue) return [];
-    this.queue = undefined;
-    return queue.drain();
+    const taken = queue.take(count);
+    if (queue.length === 0) this.queue = undefined;
+    return taken;
   }
 
   private setFlag(flag: number, value: boolean): void {
