@@ -336,6 +336,24 @@ describe('gaps', () => {
     expect(recovered.filter((e) => !e.recovered)).toEqual([]);
   });
 
+  it('keeps waiting for a gap while the client is reconnecting: the renewal after it resumes again', async () => {
+    const { t, got, recovered, socket } = await deliveredOne(['/feed']);
+    await t.clock.advance(500);
+    socket.events.message([m(3)]); // 2 is missing: the client resumes from 1
+    await t.clock.advance(0);
+    // The link dies before the replay comes, and the server stays out of reach for 3 s.
+    t.factories.websocket.behavior = 'down';
+    socket.kill();
+    await t.clock.advance(3000);
+    expect(t.client.state).toBe('reconnecting');
+    expect(recovered.filter((e) => !e.recovered)).toEqual([]);
+    t.server.history.get('/feed')!.push(m(2), m(3));
+    t.factories.websocket.behavior = 'ok';
+    await t.clock.advance(2000);
+    expect(got).toEqual(['/feed 1', '/feed 2', '/feed 3']);
+    expect(recovered.filter((e) => !e.recovered)).toEqual([]);
+  });
+
   it('gives up on a gap whose replay stopped arriving for attemptTimeout', async () => {
     const { t, got, recovered, socket } = await deliveredOne(['/feed']);
     socket.events.message([m(5)]);

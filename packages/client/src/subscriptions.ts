@@ -208,7 +208,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
    * replay is paced by the server (half its queue per round trip) and replays one channel after
    * another, so a gap is waited for as long as new messages arrive on any channel. A link that
    * carried nothing at all meanwhile is stalled, not done: the heartbeat replaces it and the
-   * renewal resumes again. Only `attemptTimeout` in which the link carried something but no new
+   * renewal resumes again; so is a client with no link (reconnecting). Only `attemptTimeout` in which the link carried something but no new
    * message ends it (and `maxGapBuffer` bounds what is held meanwhile).
    */
   function awaitFill(channel: string): void {
@@ -218,7 +218,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     deps.later(() => {
       // Filled, or a newer resume (after a reconnect, a new session) waits in its place.
       if (!gaps.has(channel) || resumed.get(channel) !== mine) return;
-      if (moved !== before || (heard !== undefined && deps.heard?.() === heard)) awaitFill(channel);
+      // Without a link (reconnecting) nothing can arrive: the renewal after it resumes again.
+      const stalled = !deps.connected() || (heard !== undefined && deps.heard?.() === heard);
+      if (moved !== before || stalled) awaitFill(channel);
       else flushGap(channel, true);
     });
   }
