@@ -53,7 +53,7 @@ const DRAIN_NOTE = '10 s';
 const CONTENDED_PCT = 75;
 /** Children live as long as the whole run may (they stay up between phases). */
 const CHILD_ENV = { BENCH_SERVER_LIFETIME_MS: '600000', BENCH_SUBS_LIFETIME_MS: '600000' };
-const TOTAL_TIMEOUT_MS = 14 * 60_000;
+const TOTAL_TIMEOUT_MS = 15 * 60_000;
 /**
  * Scale phase: connections per WebSocket target (0 skips the phase) and per HTTP target, the
  * targets, and latency messages at SCALE_RATE msg/s.
