@@ -69,13 +69,6 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** Removes and returns the first `count` queued (all of them when fewer are queued). */
-  take(count: number): Delivery[] {
-    if (count >= this.items.length) return this.drain();
-    // `high` stays: an upper bound per channel is still one after the head leaves.
-    return this.items.splice(0, count);
-  }
-
   /** Removes and returns everything queued. */
   drain(): Delivery[] {
     const items = this.items;

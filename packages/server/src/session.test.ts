@@ -265,8 +265,8 @@ describe('Session on a transport switch', () => {
     const h = host();
     const session = new Session('c1', anonymous, h, 100);
     session.ackEnabled = true;
-    // The client long-polls; an SSE attempt it gave up on (kept open by a buffering proxy, or
-    // arriving late) attaches and takes the deliveries.
+    // The client read an SSE stream (it connected over it), then fell back to long-polling while
+    // a buffering proxy kept that stream open: the stream took the deliveries.
     const held = answers();
     session.hold({ ...reply }, held.responder, 30_000);
     const abandoned = stream();
@@ -275,6 +275,7 @@ describe('Session on a transport switch', () => {
       closed = true;
     };
     session.attach(abandoned, 'eventsource');
+    session.connectedOver('eventsource');
     for (let offset = 1; offset <= 20; offset++) session.deliver(delivery(offset));
     await tick();
     expect(abandoned.frames.flat()).toEqual(range(1, 20));
@@ -296,13 +297,13 @@ describe('Session on a transport switch', () => {
     expect(session.current).toBe(live);
   });
 
-  it('a stream not yet adopted by its client takes at most the replay window; the connect over it lets the rest out', async () => {
+  it('a stream its client has not adopted yet carries nothing: deliveries go with the held poll until a connect over the stream', async () => {
     const h = host();
     const session = new Session('c1', anonymous, h, 100);
     session.ackEnabled = true;
-    // The client long-polls, between polls; an SSE probe attaches while a long replay is under way.
-    session.hold({ ...reply }, answers().responder, 30_000);
-    session.release();
+    // The client long-polls; an SSE upgrade probe attaches while a long replay is under way.
+    const poll = answers();
+    session.hold({ ...reply }, poll.responder, 30_000);
     const probe = stream();
     let closed = false;
     probe.close = () => {
@@ -310,23 +311,23 @@ describe('Session on a transport switch', () => {
     };
     session.attach(probe, 'eventsource');
     session.replay(
-      range(1, 300).map((offset) => ({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 })),
+      range(1, 80).map((offset) => ({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 })),
       [],
     );
-    for (let i = 0; i < 5; i++) await tick();
-    // Half of maxQueue: what a probe the client gives up on can have taken unconfirmed.
-    expect(probe.frames.flat()).toEqual(range(1, 50));
-    expect(h.overflows).toBe(0);
-    // The client adopts the stream (its connect over eventsource): the replay goes on there.
+    for (let i = 0; i < 3; i++) await tick();
+    // Half of maxQueue at a time, on the poll the client reads, none on the probe.
+    expect(probe.frames.flat()).toEqual([]);
+    expect(poll.got.flat()).toEqual(range(1, 50));
+    // The client adopts the stream (its connect over eventsource): the rest goes out there.
     session.connectedOver('eventsource');
     session.acknowledge(1);
     session.answerNow({ ...reply });
-    for (let i = 0; i < 20; i++) await tick();
-    expect(probe.frames.flat()).toEqual(range(1, 300));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(probe.frames.flat()).toEqual(range(51, 80));
     expect(closed).toBe(false);
     expect(h.overflows).toBe(0);
 
-    // Given up instead: the next poll closes the probe and carries what it took and what waited.
+    // Given up instead (a stalled probe): the next poll closes it and carries what waited.
     const other = new Session('c2', anonymous, h, 100);
     other.ackEnabled = true;
     other.hold({ ...reply }, answers().responder, 30_000);
@@ -335,24 +336,37 @@ describe('Session on a transport switch', () => {
     other.attach(stalled, 'eventsource');
     for (let offset = 1; offset <= 80; offset++) other.deliver(delivery(offset));
     await tick();
-    expect(stalled.frames.flat()).toEqual(range(1, 50));
+    expect(stalled.frames.flat()).toEqual([]);
     other.connectedOver('long-polling');
     other.acknowledge(1);
-    const poll = answers();
-    other.hold({ ...reply }, poll.responder, 30_000);
-    expect(poll.got.flat()).toEqual(range(1, 80));
+    const next = answers();
+    other.hold({ ...reply }, next.responder, 30_000);
+    expect(next.got.flat()).toEqual(range(1, 80));
+
+    // A stream whose GET arrives after its client's connect over the same type is adopted at once.
+    const sse = new Session('c3', anonymous, h, 100);
+    sse.ackEnabled = true;
+    sse.connected = true;
+    sse.transport = 'eventsource'; // as handleConnect sets it
+    const late = stream();
+    sse.attach(late, 'eventsource');
+    for (let offset = 1; offset <= 5; offset++) sse.deliver(delivery(offset));
+    await tick();
+    expect(late.frames.flat()).toEqual(range(1, 5));
   });
 
   it('a stream that closes before its client confirmed what it carried sends that again with the next poll', async () => {
     const h = host();
     const session = new Session('c1', anonymous, h, 100);
     session.ackEnabled = true;
-    // The client long-polls (its poll answered, the next not sent yet); an upgrade probe attaches
-    // and takes the deliveries, then the client gives the probe up and it closes.
+    // The client long-polls (its poll answered, the next not sent yet); an upgrade it confirmed
+    // (a connect over the iframe) takes the deliveries, then the iframe closes before the client
+    // acked any of them.
     session.hold({ ...reply }, answers().responder, 30_000);
     session.release();
     const probe = { ...stream(), type: 'iframe' as const };
     session.attach(probe, 'iframe');
+    session.connectedOver('iframe');
     for (let offset = 1; offset <= 20; offset++) session.deliver(delivery(offset));
     await tick();
     expect(probe.frames.flat()).toEqual(range(1, 20));
@@ -379,10 +393,15 @@ describe('Session on a transport switch', () => {
     session.acknowledge(3);
     const first = stream();
     session.attach(first, 'eventsource');
+    session.connectedOver('eventsource');
     for (let offset = 26; offset <= 30; offset++) session.deliver(delivery(offset));
     await tick();
+    expect(first.frames.flat()).toEqual(range(26, 30));
     const second = stream();
     session.attach(second, 'eventsource');
+    expect(second.frames.flat()).toEqual([]); // not adopted yet
+    session.connectedOver('eventsource');
+    await tick();
     expect(second.frames.flat()).toEqual(range(26, 30));
   });
 
@@ -392,6 +411,7 @@ describe('Session on a transport switch', () => {
     session.ackEnabled = true;
     const conn = stream();
     session.attach(conn, 'eventsource');
+    session.connectedOver('eventsource'); // the client's connect over it: the stream is adopted
     for (let offset = 1; offset <= 10; offset++) session.deliver(delivery(offset));
     await tick();
     session.answerNow({ ...reply }); // the connect every `timeout` numbers them as batch 1

@@ -259,7 +259,7 @@ export class Session implements DeadlineTarget {
       this.host.overflow(this);
       return;
     }
-    const connection = this.connection;
+    const connection = this.stream;
     // A stream writes at the end of the tick: the first delivery queued asks for the flush. A
     // long burst in one tick goes out in frames of FRAME_BATCH, so it never fills the queue.
     if (connection) {
@@ -292,15 +292,13 @@ export class Session implements DeadlineTarget {
   /** Writes what is queued if the connection can take it, or answers a held connect. */
   flush(): void {
     if (this.closed || this.queued === 0) return;
-    const connection = this.connection;
+    const connection = this.stream;
     if (connection) {
       if (connection.isBlocked()) {
         this.waitForDrain(connection);
         return;
       }
-      const room = this.unconfirmedRoom();
-      if (room <= 0) return; // the connect that confirms the stream flushes the rest
-      const batch = this.takeQueued(room);
+      const batch = this.takeQueued();
       connection.write(batch);
       this.host.delivered(batch.length);
       if (this.ackEnabled) {
@@ -334,32 +332,36 @@ export class Session implements DeadlineTarget {
 
   /**
    * Attaches a streaming connection (WebSocket, SSE, iframe); the previous one is closed. A
-   * WebSocket attaches with the connect it carried; an HTTP stream is opened before any connect
-   * over it (a probe the client may still give up on) and stays unconfirmed until one comes.
+   * WebSocket attaches with the connect it carried; an HTTP stream is adopted if its client's
+   * connects come over its type, else (an upgrade probe the client may still give up on) once
+   * one does.
    */
   attach(connection: Connection, type: ConnectionType): void {
     const previous = this.connection;
     if (previous && previous !== connection) {
+      // One its client never adopted carried nothing (see `stream`).
+      const carried = this.stream === previous;
       previous.close();
-      this.resendUnconfirmed();
+      if (carried) this.resendUnconfirmed();
     }
+    // Its client's connects already come over this type (the stream may arrive after the connect).
+    const adopted = TRANSPORTS[type].duplex || (this.connected && this.transport === type);
     this.connection = connection;
     this.transport = type;
-    this.setFlag(STREAM_CONFIRMED, TRANSPORTS[type].duplex);
+    this.setFlag(STREAM_CONFIRMED, adopted);
     this.flush();
   }
 
   /**
-   * How many deliveries may go out on the stream now. With acks, a stream its client has not
-   * adopted yet takes at most the replay window unconfirmed: an upgrade probe behind a proxy that
-   * stalls it took a whole replay, the client gave up on it, and of what it carried only what the
-   * ack book still tracked went out again (full chaos run: 430 messages of one client's tail, with
-   * no later message to reveal the gap). Adopted streams are not held back.
+   * The stream deliveries go out on: with acks, only one its client adopted (a connect came over
+   * its type since it attached). Until then they go where the client's connects come from (a
+   * held poll), as engine.io keeps using the old transport while it probes: an SSE probe behind a
+   * stalling proxy took a whole replay, the client gave it up, and only what the ack book still
+   * tracked (the last half queue) went out again (full chaos run: 430 of one client's tail lost,
+   * no later message to reveal the gap). Without acks (Faye, CometD) a stream is used at once.
    */
-  private unconfirmedRoom(): number {
-    if (!this.ackEnabled || (this.flags & STREAM_CONFIRMED) !== 0) return this.queued;
-    const book = this.ackBook;
-    return this.replayWindow - (book === undefined ? 0 : book.open.length + book.unackedCount);
+  private get stream(): Connection | undefined {
+    return this.ackEnabled && (this.flags & STREAM_CONFIRMED) === 0 ? undefined : this.connection;
   }
 
   /**
@@ -380,9 +382,10 @@ export class Session implements DeadlineTarget {
       }
       return;
     }
+    const carried = this.stream === stale;
     this.connection = undefined;
     stale.close();
-    this.resendUnconfirmed();
+    if (carried) this.resendUnconfirmed();
   }
 
   /**
@@ -416,8 +419,9 @@ export class Session implements DeadlineTarget {
    */
   detach(connection: Connection): void {
     if (this.connection !== connection) return;
+    const carried = this.stream === connection;
     this.connection = undefined;
-    this.resendUnconfirmed();
+    if (carried) this.resendUnconfirmed();
     // A poll held meanwhile takes them now (with a stream attached it was left waiting).
     if (this.heldResponder && this.queued > 0) this.flush();
   }
@@ -433,8 +437,8 @@ export class Session implements DeadlineTarget {
     this.heldResponder = respond;
     this.heldDeadline = this.host.deadlines.add(timeoutMs, this);
     this.heldTimeout = timeoutMs;
-    // With a connection, queued messages go out on it; without one, they answer this connect.
-    if (this.connection) this.flush();
+    // With a stream, queued messages go out on it; without one, they answer this connect.
+    if (this.stream) this.flush();
     else if (this.queued > 0) this.release();
   }
 
@@ -469,8 +473,7 @@ export class Session implements DeadlineTarget {
       respond.answerConnect([answer], []);
       return;
     }
-    const connection = this.connection;
-    const deliveries = connection ? [] : this.takeQueued();
+    const deliveries = this.stream ? [] : this.takeQueued();
     respond.answerConnect([this.completeConnectReply(reply, deliveries)], deliveries);
     this.host.delivered(deliveries.length);
     this.refill();
@@ -481,8 +484,7 @@ export class Session implements DeadlineTarget {
    * unless they go out on a stream.
    */
   answerNow(reply: Reply): { replies: Message[]; deliveries: Delivery[] } {
-    const connection = this.connection;
-    const deliveries = connection ? [] : this.takeQueued();
+    const deliveries = this.stream ? [] : this.takeQueued();
     this.host.delivered(deliveries.length);
     const replies = [this.completeConnectReply(reply, deliveries)];
     this.refill();
@@ -516,7 +518,7 @@ export class Session implements DeadlineTarget {
     // On a stream nothing else writes them: the connect's reply does not carry them, and after
     // the last live message no delivery asks for a flush. Left queued, they also held back every
     // later replay (it refills only below half the queue) while heartbeats kept the stream alive.
-    if (this.connection) this.host.flushSoon(this);
+    if (this.stream) this.host.flushSoon(this);
   }
 
   /** Ends the session: answers a held connect with `final` (if given) and closes the connection. */
@@ -555,7 +557,7 @@ export class Session implements DeadlineTarget {
     if (this.queued === 0) return;
     // A stream writes at the end of the tick (the flush may be the caller); a held connect is
     // answered with it; otherwise it waits for the next connect.
-    if (this.connection) this.host.flushSoon(this);
+    if (this.stream) this.host.flushSoon(this);
     else this.flush();
   }
 
@@ -567,13 +569,12 @@ export class Session implements DeadlineTarget {
     this.heldDeadline = undefined;
   }
 
-  /** The first `count` queued (default all), in order; an emptied queue goes (it is made again for the next delivery). */
-  private takeQueued(count = Number.POSITIVE_INFINITY): Delivery[] {
+  /** Everything queued, in order; the queue goes with it (it is made again for the next delivery). */
+  private takeQueued(): Delivery[] {
     const queue = this.queue;
     if (!queue) return [];
-    const taken = queue.take(count);
-    if (queue.length === 0) this.queue = undefined;
-    return taken;
+    this.queue = undefined;
+    return queue.drain();
   }
 
   private setFlag(flag: number, value: boolean): void {
