@@ -50,6 +50,25 @@ describe('upgrade', () => {
     expect(t.client.state).toBe('connected');
   });
 
+  it('gives the upgrade up when the old link cannot drain its requests within attemptTimeout', async () => {
+    const { t } = onLongPolling();
+    const got: number[] = [];
+    t.client.subscribe('/feed', (data) => got.push((data as { n: number }).n));
+    await t.clock.advance(0);
+    // An upstream request of the long-polling link never ends (a POST stuck in a proxy): the pause
+    // before the swap would wait for it forever, with the connect cycle on hold.
+    t.factories['long-polling'].created.at(-1)!.pause = () => new Promise<void>(() => {});
+    await t.clock.advance(5000 + 1000);
+    expect(t.client.transport).toBe('long-polling');
+    for (let n = 1; n <= 5; n++) {
+      t.server.publish('/feed', { n });
+      await t.clock.advance(100);
+    }
+    await t.clock.advance(500);
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(t.client.state).toBe('connected');
+  });
+
   // Issue 14: a WebSocket that failed while the server was down cannot tell an outage from a refusal
   // (there is no status to read), so the round falls back; the upgrader is what climbs back.
   it('climbs back to the WebSocket after a step down that an outage caused', async () => {

@@ -13,7 +13,7 @@ import { defer } from './defer.js';
 import { createLink, type Link } from './link.js';
 import type { NegotiateOptions } from './negotiate.js';
 import { confirm, open } from './step.js';
-import { TransportError } from './transports/transport.js';
+import { type Platform, TransportError } from './transports/transport.js';
 
 /**
  * What the connection lends the upgrader: the link to improve on and a few moves on it. The
@@ -34,6 +34,23 @@ export interface UpgradeControl {
   resume(): void;
   /** `link` died: the connection reconnects if it is still the current link. */
   lost(link: Link, error: TransportError): void;
+}
+
+/** True once `promise` settles within `timeout` ms (whichever way), false when the time runs out first. */
+async function within(promise: Promise<unknown>, timeout: number, env: Platform): Promise<boolean> {
+  let timer: unknown;
+  const late = new Promise<false>((resolve) => {
+    timer = env.clock.setTimeout(() => resolve(false), timeout);
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    env.clock.clearTimeout(timer);
+  }
 }
 
 /** Opens `factory` for the existing session; resolves once it proved alive within the deadline. */
@@ -101,11 +118,13 @@ export async function tryUpgrade(control: UpgradeControl): Promise<boolean> {
     from.onClose = (why) => {
       died = why;
     };
-    await from.transport.pause();
+    // A request of the old link that never ends (stuck in a proxy) must not hold the connect
+    // cycle forever: past the deadline the upgrade is given up and the cycle goes on.
+    const drained = await within(from.transport.pause(), o.timeout, o.env);
     let confirmed: Reply | undefined;
     try {
-      const reply = await confirm(o, next, now.clientId);
-      if (reply.successful) confirmed = reply;
+      const reply = drained ? await confirm(o, next, now.clientId) : undefined;
+      if (reply?.successful) confirmed = reply;
     } catch {
       // no round trip over the new transport within the deadline: keep the current one
     }
