@@ -158,6 +158,15 @@ export interface ClientOptions {
    * @defaultValue 2500 ms
    */
   attemptTimeout?: number;
+  /**
+   * How long an HTTP request other than a held `/meta/connect` (subscribe, publish, unsubscribe
+   * over long-polling, SSE or the iframe) may go unanswered. Past it the transport counts as
+   * failed (`TransportError` code `timeout`): the client reconnects and sends it again (a publish
+   * under the same idempotency key), instead of waiting for a request stuck in a proxy for good.
+   * @defaultValue 10000 ms
+   * @example createClient({ url, requestTimeout: 20_000 }) // a slow link
+   */
+  requestTimeout?: number;
   /** Extra wait beyond `advice.timeout` before a held `/meta/connect` is declared dead. @defaultValue 10000 ms */
   heartbeatGrace?: number;
   /**

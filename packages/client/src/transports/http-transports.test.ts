@@ -116,6 +116,47 @@ describe('long-polling transport', () => {
   });
 });
 
+describe('request deadline', () => {
+  /** A fetch whose requests are never answered; an abort rejects them. */
+  const hanging = (async (_url: string, init: RequestInit) =>
+    new Promise((_, reject) =>
+      init.signal?.addEventListener('abort', () => reject(new Error('aborted'))),
+    )) as typeof globalThis.fetch;
+
+  it('fails the transport with timeout when a request other than a held connect goes unanswered for requestTimeout', async () => {
+    const h = harness();
+    const t = longPolling().create(url, h.events, { ...h.env, fetch: hanging, requestTimeout: 3000 });
+    t.open();
+    await settle();
+    const connect = t.send([
+      { channel: '/meta/connect', clientId: 'c', connectionType: 'long-polling', id: '1' },
+    ]);
+    connect.catch(() => {});
+    // A held connect has the cycle's heartbeat, not this deadline.
+    await h.clock.advance(20_000);
+    expect(h.log).toEqual(['open']);
+    const subscribe = t.send([{ channel: '/meta/subscribe', clientId: 'c', subscription: '/a', id: '2' }]);
+    subscribe.catch(() => {});
+    await h.clock.advance(2999);
+    expect(h.log).toEqual(['open']);
+    await h.clock.advance(1);
+    await expect(subscribe).rejects.toMatchObject({ code: 'timeout', transport: 'long-polling' });
+    expect(h.log).toEqual(['open', 'close:timeout']);
+  });
+
+  it('defaults to 10 s', async () => {
+    const h = harness();
+    const t = longPolling().create(url, h.events, { ...h.env, fetch: hanging });
+    t.open();
+    await settle();
+    t.send([{ channel: '/x', data: 1, id: '1' }]).catch(() => {});
+    await h.clock.advance(9999);
+    expect(h.log).toEqual(['open']);
+    await h.clock.advance(1);
+    expect(h.log).toEqual(['open', 'close:timeout']);
+  });
+});
+
 // Issue 14: what an HTTP failure says about the server, for negotiation (`outage`).
 describe('unreachable (outage or broken transport)', () => {
   it('counts no answer at all and a 502-504 as the server being unreachable; anything else is the transport', () => {

@@ -22,6 +22,9 @@ export interface Poster {
 
 export { unreachable } from './unreachable.js';
 
+/** Default deadline of an upstream request other than a held connect (`ClientOptions.requestTimeout`). */
+export const REQUEST_TIMEOUT = 10_000;
+
 const isConnect = (batch: Message[]) => batch.some((m) => m.channel === '/meta/connect');
 
 /** Creates the POST side of a `type` transport; a failed POST closes the transport with its error. */
@@ -40,6 +43,17 @@ export function createPoster(type: ConnectionType, url: URL, events: TransportEv
     send(batch) {
       if (closed) return Promise.reject(new TransportError('not-open', type));
       const controller = new AbortController();
+      const connect = isConnect(batch);
+      // A held connect has the cycle's heartbeat; any other request gets `requestTimeout`. One that
+      // never ends (a POST stuck in a proxy) fails the transport: the client reconnects and
+      // renews, where it would wait for that subscribe or publish for good.
+      let late = false;
+      const deadline = connect
+        ? undefined
+        : env.clock.setTimeout(() => {
+            late = true;
+            controller.abort();
+          }, env.requestTimeout ?? REQUEST_TIMEOUT);
       let request: Promise<void> | undefined;
       request = (async () => {
         try {
@@ -58,14 +72,15 @@ export function createPoster(type: ConnectionType, url: URL, events: TransportEv
           const error =
             cause instanceof TransportError
               ? cause
-              : new TransportError(closed ? 'closed' : 'network', type, { cause });
+              : new TransportError(closed ? 'closed' : late ? 'timeout' : 'network', type, { cause });
           fail(error);
           throw error;
         } finally {
+          env.clock.clearTimeout(deadline);
           inflight.delete(request!);
         }
       })();
-      inflight.set(request, { controller, connect: isConnect(batch) });
+      inflight.set(request, { controller, connect });
       return request;
     },
     async pause() {

@@ -161,6 +161,8 @@ export interface Platform {
   headers?: Record<string, string>;
   /** `fetch` credentials mode for HTTP transports; default `'same-origin'`. */
   credentials?: RequestCredentials;
+  /** Deadline of an HTTP request other than a held `/meta/connect`, ms; default 10 000. */
+  requestTimeout?: number;
   random: () => number;
   log: Logger;
 }
