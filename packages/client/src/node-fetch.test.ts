@@ -23,6 +23,11 @@ beforeAll(async () => {
       streams.add(res);
       res.write('data: 1\n\n');
       setTimeout(() => res.write('data: 2\n\n'), 20);
+    } else if (req.url === '/burst') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('a');
+      setTimeout(() => res.write('b'), 10);
+      setTimeout(() => res.end('c'), 20);
     } else {
       res.writeHead(503);
       res.end('down');
@@ -72,6 +77,16 @@ describe('nodeFetch', () => {
     const pending = reader.read();
     controller.abort();
     await expect(pending).rejects.toBeDefined();
+  });
+
+  it('hands over chunks that arrived before the read, then the end', async () => {
+    const reader = (await nodeFetch(`${base}/burst`)).body!.getReader();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const decoder = new TextDecoder();
+    let text = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
+    expect(text).toBe('abc');
+    expect(await reader.read()).toEqual({ done: true, value: undefined });
   });
 
   it('rejects at once when the signal is already aborted, and when nothing listens', async () => {

@@ -19,27 +19,39 @@ const agents = {
   'https:': new https.Agent(agentOptions),
 };
 
-/** Chunks of a response body, read the way the transports read `response.body.getReader()`. */
+type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+/**
+ * Chunks of a response body, read the way the transports read `response.body.getReader()`.
+ * A stream delivers a chunk per message: a read finds one already queued (answered at once) or
+ * parks its promise's resolvers until one comes, without a new closure or object per read.
+ */
 function bodyReader(res: http.IncomingMessage) {
   const chunks: Uint8Array[] = [];
   let ended = false;
   let failure: unknown;
-  let waiting:
-    | { resolve(r: ReadableStreamReadResult<Uint8Array>): void; reject(e: unknown): void }
-    | undefined;
+  let resolve: ((r: ReadResult) => void) | undefined;
+  let reject: ((e: unknown) => void) | undefined;
+  const park = (yes: (r: ReadResult) => void, no: (e: unknown) => void) => {
+    resolve = yes;
+    reject = no;
+  };
+  /** What a read gets now (a chunk, or the end), or undefined while there is neither. */
+  const take = (): ReadResult | undefined =>
+    chunks.length > 0
+      ? { done: false, value: chunks.shift()! }
+      : ended && failure === undefined
+        ? { done: true, value: undefined }
+        : undefined;
   const wake = () => {
-    const w = waiting;
-    if (!w) return;
-    if (chunks.length > 0) {
-      waiting = undefined;
-      w.resolve({ done: false, value: chunks.shift()! });
-    } else if (failure !== undefined) {
-      waiting = undefined;
-      w.reject(failure);
-    } else if (ended) {
-      waiting = undefined;
-      w.resolve({ done: true, value: undefined });
-    }
+    if (!resolve) return;
+    const result = take();
+    if (result === undefined && failure === undefined) return;
+    const yes = resolve;
+    const no = reject!;
+    resolve = reject = undefined;
+    if (result) yes(result);
+    else no(failure);
   };
   res.on('data', (chunk: Buffer) => {
     chunks.push(chunk);
@@ -60,12 +72,12 @@ function bodyReader(res: http.IncomingMessage) {
     wake();
   });
   return {
-    read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    read(): Promise<ReadResult> {
       if (res.isPaused() && chunks.length < 4) res.resume();
-      return new Promise((resolve, reject) => {
-        waiting = { resolve, reject };
-        wake();
-      });
+      const result = take();
+      if (result) return Promise.resolve(result);
+      if (failure !== undefined) return Promise.reject(failure);
+      return new Promise(park);
     },
   };
 }
