@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: test page exposes loose globals
 // One tab of the sharing tests (e2e/share): a client (shared or not) subscribed to one channel,
 // recording every numbered message it receives. Query: url, channel, transport, share=1|0,
-// worker=1 (the connection held by the SharedWorker script /.build/share-worker.js, or workerUrl),
+// worker=1 (the connection held by the SharedWorker script /.build/share-worker.js, or workerUrl;
+// workerTimeout ms),
 // locks=0 (the heartbeat election instead of Web Locks).
 import { createClient, type SharedClient } from '@push/client/share';
 
@@ -15,7 +16,10 @@ const client = createClient({
   share:
     q.get('share') === '1' &&
     (q.get('worker') === '1'
-      ? { worker: q.get('workerUrl') ?? '/.build/share-worker.js' }
+      ? {
+          worker: q.get('workerUrl') ?? '/.build/share-worker.js',
+          ...(q.get('workerTimeout') ? { workerTimeout: Number(q.get('workerTimeout')) } : {}),
+        }
       : q.get('locks') === '0'
         ? { locks: null } // the heartbeat election (engines without Web Locks)
         : true),
