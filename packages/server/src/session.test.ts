@@ -310,10 +310,7 @@ describe('Session on a transport switch', () => {
       closed = true;
     };
     session.attach(probe, 'eventsource');
-    session.replay(
-      range(1, 80).map((offset) => ({ channel: '/s', data: { offset }, offset, epoch: 'e', time: 0 })),
-      [],
-    );
+    session.replay(range(1, 80).map(broker), []);
     for (let i = 0; i < 3; i++) await tick();
     // Half of maxQueue at a time, on the poll the client reads, none on the probe.
     expect(probe.frames.flat()).toEqual([]);

@@ -338,12 +338,7 @@ export class Session implements DeadlineTarget {
    */
   attach(connection: Connection, type: ConnectionType): void {
     const previous = this.connection;
-    if (previous && previous !== connection) {
-      // One its client never adopted carried nothing (see `stream`).
-      const carried = this.stream === previous;
-      previous.close();
-      if (carried) this.resendUnconfirmed();
-    }
+    if (previous && previous !== connection) this.letGo(previous, true);
     // Its client's connects already come over this type (the stream may arrive after the connect).
     const adopted = TRANSPORTS[type].duplex || (this.connected && this.transport === type);
     this.connection = connection;
@@ -382,9 +377,17 @@ export class Session implements DeadlineTarget {
       }
       return;
     }
-    const carried = this.stream === stale;
+    this.letGo(stale, true);
+  }
+
+  /**
+   * The current stream stops being the session's (closed by the caller if `close`); what it
+   * carried unconfirmed goes out again. One its client never adopted carried nothing (`stream`).
+   */
+  private letGo(current: Connection, close: boolean): void {
+    const carried = this.stream === current;
     this.connection = undefined;
-    stale.close();
+    if (close) current.close();
     if (carried) this.resendUnconfirmed();
   }
 
@@ -419,9 +422,7 @@ export class Session implements DeadlineTarget {
    */
   detach(connection: Connection): void {
     if (this.connection !== connection) return;
-    const carried = this.stream === connection;
-    this.connection = undefined;
-    if (carried) this.resendUnconfirmed();
+    this.letGo(connection, false);
     // A poll held meanwhile takes them now (with a stream attached it was left waiting).
     if (this.heldResponder && this.queued > 0) this.flush();
   }
