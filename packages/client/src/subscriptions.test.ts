@@ -304,11 +304,14 @@ describe('gaps', () => {
     expect(recovered).toEqual([{ channel: '/feed', recovered: true }]);
   });
 
-  it("keeps waiting for a gap while another channel's replay is arriving (the server replays one channel after another)", async () => {
+  /**
+   * /a and /b delivered 1, then `first` arrives; the replay then carries /a 2..4 over 2.7 s (one
+   * message per 900 ms, attemptTimeout is 1 s) and /b 2 after it.
+   */
+  async function replayOfAThenB(first: (on: (channel: string, n: number) => Message) => Message[]) {
     const { t, got, recovered, socket, on } = await deliveredOne(['/a', '/b']);
-    socket.events.message([on('/a', 5), on('/b', 3)]); // both resume from 1
+    socket.events.message(first(on));
     await t.clock.advance(0);
-    // /a's replay takes 2.7 s; /b's comes after it.
     for (const n of [2, 3, 4]) {
       await t.clock.advance(900);
       socket.events.message([on('/a', n)]);
@@ -316,22 +319,18 @@ describe('gaps', () => {
     await t.clock.advance(500);
     socket.events.message([on('/b', 2)]);
     await t.clock.advance(3000);
+    return { got, recovered };
+  }
+
+  it("keeps waiting for a gap while another channel's replay is arriving (the server replays one channel after another)", async () => {
+    const { got, recovered } = await replayOfAThenB((on) => [on('/a', 5), on('/b', 3)]); // both resume from 1
     expect(got).toEqual(['/a 1', '/b 1', '/a 2', '/a 3', '/a 4', '/a 5', '/b 2', '/b 3']);
     expect(recovered.filter((e) => !e.recovered)).toEqual([]);
   });
 
   it('keeps waiting for a gap while the replay of channels with no known gap goes by first', async () => {
-    const { t, got, recovered, socket, on } = await deliveredOne(['/a', '/b']);
-    socket.events.message([on('/b', 3)]); // /b resumes from 1; /a missed 2..4 too, unseen yet
-    await t.clock.advance(0);
-    // The replay carries /a first (no gap held there, nothing fills /b's) for 2.7 s, then /b.
-    for (const n of [2, 3, 4]) {
-      await t.clock.advance(900);
-      socket.events.message([on('/a', n)]);
-    }
-    await t.clock.advance(500);
-    socket.events.message([on('/b', 2)]);
-    await t.clock.advance(3000);
+    // /b resumes from 1; /a missed 2..4 too, unseen yet: its replay fills no gap the client holds.
+    const { got, recovered } = await replayOfAThenB((on) => [on('/b', 3)]);
     expect(got).toEqual(['/a 1', '/b 1', '/a 2', '/a 3', '/a 4', '/b 2', '/b 3']);
     expect(recovered.filter((e) => !e.recovered)).toEqual([]);
   });

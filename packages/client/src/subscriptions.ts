@@ -208,8 +208,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
    * replay is paced by the server (half its queue per round trip) and replays one channel after
    * another, so a gap is waited for as long as new messages arrive on any channel. A link that
    * carried nothing at all meanwhile is stalled, not done: the heartbeat replaces it and the
-   * renewal resumes again; so is a client with no link (reconnecting). Only `attemptTimeout` in which the link carried something but no new
-   * message ends it (and `maxGapBuffer` bounds what is held meanwhile).
+   * renewal resumes again; so is a client with no link (reconnecting). Only `attemptTimeout` in
+   * which the link carried something but no new message ends it (and `maxGapBuffer` bounds what is
+   * held meanwhile).
    */
   function awaitFill(channel: string): void {
     const before = moved;
