@@ -8,7 +8,7 @@ import { createEmitter } from './emitter.js';
 import { PushError } from './errors.js';
 import type { HoldPolicy } from './hold.js';
 import type { TransportMemory } from './memory.js';
-import { createOutbox } from './outbox.js';
+import { outboxOnDemand } from './outbox-on-demand.js';
 import { createPlatform } from './platform.js';
 import type { createPresences } from './presence.js';
 import { createSubscriptions } from './subscriptions.js';
@@ -72,7 +72,7 @@ export function createClientFactory(
       heard,
       max: options.maxGapBuffer,
     });
-    const outbox = createOutbox({
+    const outbox = outboxOnDemand({
       connected,
       closed: () => connection.state === 'closed',
       request,

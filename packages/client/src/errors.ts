@@ -22,8 +22,9 @@ import { TransportError } from './transports/transport.js';
  *   transport, it reports this and retries the round with backoff (calling `auth` again).
  * - `handler-failed`: a subscribe handler threw (`cause`); reported on the `error` event, delivery
  *   to the other handlers goes on. Not the server's doing (that is `rejected`).
- * - `load-failed`: a part `@push/client` loads on demand (presence) could not be loaded (`cause`:
- *   offline, a redeploy removed the old chunk, CSP); the next call loads it again.
+ * - `load-failed`: a part `@push/client` loads on demand (presence, the outbox) could not be
+ *   loaded (`cause`: a redeploy removed the old chunk, CSP); the next call loads it again. A
+ *   publish made offline waits for the next connect instead.
  * @example if (err.code === 'rejected' && err.bayeuxCode === 403) showForbidden();
  */
 export type PushErrorCode =

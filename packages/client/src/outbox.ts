@@ -5,8 +5,11 @@
  * connection drops is sent again on reconnect and the server answers a repeated key with the
  * first reply, so it is published once and its promise settles once. Service requests carry no
  * key: one in flight when the connection drops is rejected (`connection-lost`), never resent.
+ *
+ * `@push/client` loads this module with the first publish (`outbox-on-demand.ts`, which checks
+ * the channel and counts backpressure before handing a publish over).
  */
-import { type Message, parseChannel, type Reply } from '@push/protocol';
+import { isServiceChannel, type Message, type Reply } from '@push/protocol';
 import { PushError } from './errors.js';
 
 export interface OutboxDeps {
@@ -14,12 +17,6 @@ export interface OutboxDeps {
   closed(): boolean;
   request(message: Message): Promise<Reply>;
   max: number;
-  /** Pending publishes (queued or awaiting their ack) at which `pressure(…, true)` fires. */
-  high: number;
-  /** Pending publishes at which, after a high mark, `pressure(…, false)` fires. */
-  low: number;
-  /** Backpressure edges: the app may slow down at `high` and resume at `low`. */
-  pressure(pending: number, high: boolean): void;
 }
 
 export interface Outbox {
@@ -42,21 +39,6 @@ interface Item {
 
 export function createOutbox(deps: OutboxDeps): Outbox {
   let queue: Item[] = [];
-  // Publishes queued or in flight, and whether the high mark was passed (edges only are emitted).
-  let pending = 0;
-  let pressed = false;
-  const count = (delta: number) => {
-    pending += delta;
-    if (pressed ? pending > deps.low : pending < deps.high) return;
-    pressed = !pressed;
-    deps.pressure(pending, pressed);
-  };
-  const settle =
-    <T>(finish: (value: T) => void) =>
-    (value: T) => {
-      count(-1);
-      finish(value);
-    };
   const dispatch = (item: Item) => {
     deps.request(item.message).then(
       (reply) =>
@@ -73,25 +55,20 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   return {
     send(channel, data, key) {
       return new Promise<Reply>((resolve, reject) => {
-        const parsed = parseChannel(channel);
-        if (!parsed || parsed.kind === 'meta' || parsed.wildcard !== 'none') {
-          return reject(new PushError('invalid-channel', `Cannot publish to ${channel}`));
-        }
+        // Closed while this module loaded: nothing would ever send it.
         if (deps.closed()) return reject(new PushError('closed', 'Client closed'));
         const item: Item = {
           message: {
             channel,
             data,
             // 128 random bits: a key nobody else can guess, so nobody else can make it a repeat.
-            ext:
-              parsed.kind === 'service'
-                ? undefined
-                : { push: { key: key || crypto.getRandomValues(new Int32Array(4)).join() } },
+            ext: isServiceChannel(channel)
+              ? undefined
+              : { push: { key: key || crypto.getRandomValues(new Int32Array(4)).join() } },
           },
-          resolve: settle(resolve),
-          reject: settle(reject),
+          resolve,
+          reject,
         };
-        count(1);
         if (deps.connected() && !queue.length) return dispatch(item);
         if (queue.length >= deps.max) {
           return item.reject(new PushError('queue-full', `Queue full (${deps.max}): raise maxQueue`));
