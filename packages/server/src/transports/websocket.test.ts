@@ -1,7 +1,8 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { releaseReceiveBuffer } from './websocket.js';
+import { peerAddress, releaseReceiveBuffer } from './websocket.js';
 
 const servers: WebSocketServer[] = [];
 afterEach(() => {
@@ -46,5 +47,41 @@ describe('releaseReceiveBuffer', () => {
     held.push(Buffer.from('partial frame'));
     releaseReceiveBuffer(socket);
     expect(buffers()).toBe(held);
+  });
+});
+
+describe('peerAddress', () => {
+  const opened: Array<() => void> = [];
+  afterEach(() => {
+    for (const close of opened.splice(0)) close();
+  });
+
+  /** The server side of a plain TCP connection from 127.0.0.1. */
+  async function acceptedSocket(): Promise<Socket> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const socket = await accepted;
+    opened.push(() => {
+      client.destroy();
+      socket.destroy();
+      server.close();
+    });
+    return socket;
+  }
+
+  it("reads a TCP socket's address without Node caching it on the socket (the handle it relies on still exists)", async () => {
+    const socket = await acceptedSocket();
+    expect(peerAddress(socket)).toBe('127.0.0.1');
+    // What it saves: remoteAddress keeps this object (and a property slot) for the socket's life.
+    expect((socket as unknown as { _peername?: unknown })._peername).toBeUndefined();
+    expect(socket.remoteAddress).toBe('127.0.0.1');
+  });
+
+  it('falls back to remoteAddress for a stream without a TCP handle', () => {
+    const stream = Object.assign(new PassThrough(), { remoteAddress: '10.0.0.7' });
+    expect(peerAddress(stream)).toBe('10.0.0.7');
+    expect(peerAddress(new PassThrough())).toBeUndefined();
   });
 });

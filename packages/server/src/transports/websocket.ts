@@ -6,6 +6,7 @@
  * is attached to that session as a remote stream.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { bayeuxErrors, type Message, ProtocolError } from '@push/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -245,6 +246,8 @@ export class WebSocketTransport {
 
   private readonly policy: SocketPolicy;
   private readonly maxPending: number;
+  /** See {@link shareSource}. */
+  private lastSource = '';
 
   constructor(private readonly engine: Engine) {
     const { maxMessageBytes, maxBufferedBytes, writeTimeout, maxPendingBatches } = engine.options.limits;
@@ -302,15 +305,13 @@ export class WebSocketTransport {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const { options } = this.engine;
-    const source = options.sourceOf({
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress,
-      transport: 'websocket',
-    });
+    const remoteAddress = peerAddress(req.socket);
+    const source = this.shareSource(
+      options.sourceOf({ headers: req.headers, remoteAddress, transport: 'websocket' }),
+    );
     const connection = new WebSocketConnection(ws, source, this.policy);
     // Only an `authenticate` hook reads the upgrade request: without one, nothing of it is kept.
     if (options.authenticate) {
-      const remoteAddress = req.socket.remoteAddress;
       this.requests.set(connection, { headers: req.headers, remoteAddress, transport: 'websocket' });
     }
     connection.handshakeDeadline = this.engine.deadlines.add(options.limits.handshakeTimeout, connection);
@@ -318,6 +319,16 @@ export class WebSocketTransport {
     ws.on('message', this.onMessage);
     ws.on('error', terminate);
     ws.on('close', this.onClose);
+  }
+
+  /**
+   * The source string of the previous socket when this one's is equal: sockets from one address
+   * (a proxy, a NAT, a test host) then share one string instead of holding a copy each.
+   */
+  private shareSource(source: string): string {
+    if (source === this.lastSource) return this.lastSource;
+    this.lastSource = source;
+    return source;
   }
 
   /** Runs a frame's batch now, or after the socket's batches still running. */
@@ -467,4 +478,26 @@ export class WebSocketTransport {
 export function releaseReceiveBuffer(ws: WebSocket): void {
   const receiver = (ws as unknown as { _receiver?: { _buffers?: unknown } })._receiver;
   if (receiver && Array.isArray(receiver._buffers) && receiver._buffers.length === 0) receiver._buffers = [];
+}
+
+/** What {@link peerAddress} reads: the socket's libuv handle (`net.Socket#_handle`, private to Node). */
+interface PeerHandle {
+  getpeername?(out: { address?: string }): number;
+}
+
+/**
+ * The socket's remote address, without Node keeping it: `socket.remoteAddress` caches a
+ * `{ address, family, port }` object in a property it adds to the socket, ~100 B for the life of
+ * every connection (memory per idle connection is one of the server's targets), though the
+ * address is read once, at the upgrade. Asks the handle directly when it can (a TCP socket), else
+ * falls back to `remoteAddress` (a TLS socket, a test double). `websocket.test.ts` fails if Node
+ * stops offering the handle's `getpeername`, instead of this saving nothing.
+ */
+export function peerAddress(socket: Duplex): string | undefined {
+  const handle = (socket as unknown as { _handle?: PeerHandle | null })._handle;
+  if (typeof handle?.getpeername === 'function') {
+    const out: { address?: string } = {};
+    if (handle.getpeername(out) === 0 && typeof out.address === 'string') return out.address;
+  }
+  return (socket as Partial<Socket>).remoteAddress;
 }
