@@ -89,6 +89,28 @@ describe('nodeFetch', () => {
     expect(await reader.read()).toEqual({ done: true, value: undefined });
   });
 
+  it('readText: hands over what arrived before it was called, then each chunk as it comes, then the end', async () => {
+    const response = await nodeFetch(`${base}/burst`);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // 'a' is queued by now
+    const got: string[] = [];
+    const ended = new Promise((resolve) => response.readText!((text) => got.push(text), resolve));
+    expect(got).toEqual(['a']); // at once, not on a later tick
+    expect(await ended).toBeUndefined();
+    expect(got.join('')).toBe('abc');
+    expect(() => response.body!.getReader()).toThrow('body already read');
+  });
+
+  it('readText: a reader that throws ends that response with its error, not the process', async () => {
+    const response = await nodeFetch(`${base}/stream`);
+    const boom = new Error('reader bug');
+    const ended = new Promise((resolve) =>
+      response.readText!(() => {
+        throw boom;
+      }, resolve),
+    );
+    expect(await ended).toBe(boom);
+  });
+
   it('rejects at once when the signal is already aborted, and when nothing listens', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -21,17 +21,24 @@ const agents = {
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
 
+/** `decode()` options for a body's chunks: one object, not one per chunk. */
+const STREAMING = { stream: true };
+
 /**
- * Chunks of a response body, read the way the transports read `response.body.getReader()`.
- * A stream delivers a chunk per message: a read finds one already queued (answered at once) or
- * parks its promise's resolvers until one comes, without a new closure or object per read.
+ * A response body, read either the way the transports read `response.body.getReader()` (a read
+ * finds a chunk already queued and is answered at once, or parks its promise's resolvers until one
+ * comes) or, through `readText`, as decoded text handed over the moment each chunk arrives, with
+ * no promise per chunk: a stream delivers a chunk per message.
  */
-function bodyReader(res: http.IncomingMessage) {
+function responseBody(res: http.IncomingMessage) {
   const chunks: Uint8Array[] = [];
   let ended = false;
   let failure: unknown;
   let resolve: ((r: ReadResult) => void) | undefined;
   let reject: ((e: unknown) => void) | undefined;
+  /** The `readText` reader, once there is one; it gets what is queued, then every chunk as it comes. */
+  let listener: { text: (text: string) => void; end: (error?: unknown) => void } | undefined;
+  const decoder = new TextDecoder();
   const park = (yes: (r: ReadResult) => void, no: (e: unknown) => void) => {
     resolve = yes;
     reject = no;
@@ -43,7 +50,20 @@ function bodyReader(res: http.IncomingMessage) {
       : ended && failure === undefined
         ? { done: true, value: undefined }
         : undefined;
+  const handOver = (to: NonNullable<typeof listener>) => {
+    try {
+      while (chunks.length > 0) to.text(decoder.decode(chunks.shift(), STREAMING));
+    } catch (error) {
+      // The reader's own failure ends this response, not the process (it runs in a socket event).
+      failure ??= error;
+      res.destroy();
+    }
+    if (failure === undefined && !ended) return;
+    listener = undefined;
+    to.end(failure);
+  };
   const wake = () => {
+    if (listener) return handOver(listener);
     if (!resolve) return;
     const result = take();
     if (result === undefined && failure === undefined) return;
@@ -79,12 +99,17 @@ function bodyReader(res: http.IncomingMessage) {
       if (failure !== undefined) return Promise.reject(failure);
       return new Promise(park);
     },
+    readText(text: (text: string) => void, end: (error?: unknown) => void): void {
+      listener = { text, end };
+      res.resume();
+      handOver(listener);
+    },
   };
 }
 
 /**
  * `fetch` for the HTTP transports in Node: the subset they use (method, headers, a string body,
- * an abort signal; `ok`, `status`, `text()` and a streaming `body.getReader()`). `credentials` and
+ * an abort signal; `ok`, `status`, `text()`, a streaming `body.getReader()` and `readText`). `credentials` and
  * `cache` have no meaning without a browser and are ignored. The Node build of `@push/client`
  * (the `node` export condition) uses it unless `fetch` is given.
  * @example createClient({ url: 'http://localhost:8080/push', fetch: nodeFetch });
@@ -111,28 +136,35 @@ export const nodeFetch: FetchLike = (url: string, init: FetchInit = {}) =>
     signal?.addEventListener('abort', abort, { once: true });
     request.on('response', (res) => {
       const status = res.statusCode ?? 0;
-      const reader = bodyReader(res);
+      const reader = responseBody(res);
       res.on('close', () => signal?.removeEventListener('abort', abort));
       let used = false;
+      const use = () => {
+        if (used) throw new TypeError('body already read');
+        used = true;
+      };
       resolve({
         ok: status >= 200 && status < 300,
         status,
         body: {
           getReader() {
-            used = true;
+            use();
             return reader;
           },
         },
-        async text() {
-          if (used) throw new TypeError('body already read');
-          used = true;
-          const decoder = new TextDecoder();
+        readText(onText, onEnd) {
+          use();
+          reader.readText(onText, onEnd);
+        },
+        text() {
+          use();
           let text = '';
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return text + decoder.decode();
-            text += decoder.decode(value, { stream: true });
-          }
+          return new Promise((done, fail) =>
+            reader.readText(
+              (chunk) => (text += chunk),
+              (error) => (error === undefined ? done(text) : fail(error)),
+            ),
+          );
         },
       });
     });

@@ -39,6 +39,27 @@ describe('subscriptions', () => {
     expect(one).toEqual([1]);
   });
 
+  it('a delivery reaches the subscriptions of the moment: one added or ended after a channel was seen counts', async () => {
+    const subscriptions = createSubscriptions({
+      connected: () => true,
+      request: async (message) => ({ channel: message.channel, successful: true }) as Reply,
+      emit: () => {},
+      later: () => {},
+    });
+    const got: string[] = [];
+    const message = (n: number): DataMessage => ({ channel: '/a/x', data: n });
+    const wide = subscriptions.subscribe('/a/*', (data) => got.push(`wide ${data}`));
+    subscriptions.deliver(message(1));
+    const plain = subscriptions.subscribe('/a/x', (data) => got.push(`plain ${data}`));
+    subscriptions.deliver(message(2));
+    wide.unsubscribe();
+    subscriptions.deliver(message(3));
+    subscriptions.subscribe('/a/*', (data) => got.push(`wide again ${data}`));
+    plain.unsubscribe();
+    subscriptions.deliver(message(4));
+    expect(got).toEqual(['wide 1', 'wide 2', 'plain 2', 'plain 3', 'wide again 4']);
+  });
+
   it('a handler that throws is reported as handler-failed, not rejected, and the others still get it', async () => {
     const t = setup({ order: ['websocket'] });
     const got: unknown[] = [];

@@ -75,16 +75,32 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const seed = (from: Record<string, StreamPosition> = {}) => {
     for (const c in from) positions.has(c) || positions.set(c, from[c]!);
   };
-  /** The subscriptions covering a concrete channel. */
-  const covering = (channel: string) =>
-    [...entries.values()].filter((e) => channelMatches(e.pattern, channel));
+  /**
+   * The subscriptions covering each channel delivered to, found once and kept until the set of
+   * subscriptions changes (`track`): every delivery needs them, and a scan of every pattern with a
+   * new array each time was most of the client's own work per message. Only channels some
+   * subscription covers are kept, so it holds no more channels than `positions`.
+   */
+  const coverage = new Map<string, Entry[]>();
+  const covering = (channel: string): Entry[] => {
+    const known = coverage.get(channel);
+    if (known) return known;
+    const found = [...entries.values()].filter((e) => channelMatches(e.pattern, channel));
+    if (found[0]) coverage.set(channel, found);
+    return found;
+  };
+  /** Every change to `entries` goes through here: what covers a channel may have changed. */
+  const track = <T>(change: T): T => {
+    coverage.clear();
+    return change;
+  };
 
   /**
    * Ends a subscription and forgets the positions (and held gaps) of the channels it covered that
    * no other one covers: an app churning through channels all day must not keep one per channel.
    */
   function drop(pattern: string): void {
-    entries.delete(pattern);
+    track(entries.delete(pattern));
     for (const channel in seenUnder(pattern))
       if (!covering(channel)[0]) {
         positions.delete(channel);
@@ -226,6 +242,17 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     });
   }
 
+  /** Delivers what waited behind a gap that is filled now, in order, up to the next hole. */
+  function fillFrom(channel: string, gap: Map<number, DataMessage>): void {
+    // No position once a handler unsubscribed the last subscription covering it: NaN ends the loop.
+    const after = () => (positions.get(channel)?.offset ?? Number.NaN) + 1;
+    for (let next = gap.get(after()); next; next = gap.get(after())) {
+      gap.delete(next.ext!.push!.offset!);
+      dispatch(next);
+    }
+    if (gap.size === 0) gaps.delete(channel);
+  }
+
   function flushGap(channel: string, lost?: boolean): void {
     const gap = gaps.get(channel);
     gaps.delete(channel);
@@ -238,9 +265,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       if (!isValidChannel(channel)) throw new PushError('invalid-channel', `Invalid channel: ${channel}`);
       const owner =
         entries.get(channel) ??
-        entries
-          .set(channel, { pattern: channel, handles: new Set(), resume: options.resume !== false })
-          .get(channel)!;
+        track(
+          entries.set(channel, { pattern: channel, handles: new Set(), resume: options.resume !== false }),
+        ).get(channel)!;
       // Positions to resume from (a shared connection's new leader passes the tabs' last ones).
       seed(options.from);
       let state: Subscription['state'] = 'pending';
@@ -302,16 +329,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       }
       moved++;
       dispatch(message);
-      // the gap may be filled now: deliver what was held back, in order (no position once a handler
-      // unsubscribed the last subscription covering it: NaN ends the loop)
+      // the gap may be filled now: deliver what was held back
       const gap = gaps.get(channel);
-      const after = () => (positions.get(channel)?.offset ?? -9) + 1;
-      for (let next = gap?.get(after()); next; ) {
-        gap!.delete(next.ext!.push!.offset!);
-        dispatch(next);
-        next = gap!.get(after());
-      }
-      if (gap?.size === 0) gaps.delete(channel);
+      if (gap) fillFrom(channel, gap);
     },
 
     renew(fresh) {

@@ -92,6 +92,50 @@ describe('eventsource transport', () => {
   });
 });
 
+describe('a fetch that hands over text (readText, as nodeFetch does)', () => {
+  /** A scripted response whose body is read through readText only (getReader would throw). */
+  function textFetch() {
+    let onText!: (text: string) => void;
+    let onEnd!: (error?: unknown) => void;
+    const fetch = (async () => ({
+      ok: true,
+      status: 200,
+      body: {
+        getReader() {
+          throw new Error('read through readText, not getReader');
+        },
+      },
+      text: async () => '',
+      readText(text: (text: string) => void, end: (error?: unknown) => void) {
+        onText = text;
+        onEnd = end;
+      },
+    })) as unknown as Platform['fetch'];
+    return { fetch, write: (text: string) => onText(text), end: (error?: unknown) => onEnd(error) };
+  }
+
+  for (const [how, error, code] of [
+    ['ends', undefined, 'closed'],
+    ['fails', new Error('ECONNRESET'), 'network'],
+  ] as const) {
+    it(`streams events through it at once, and closes with ${code} when the body ${how}`, async () => {
+      const h = harness();
+      const text = textFetch();
+      const t = eventSource().create(url, h.events, { ...h.env, fetch: text.fetch });
+      t.open('abc');
+      await settle();
+      text.write(':padding\n\n');
+      text.write('id: 1\ndata: [{"channel":"/a","data":1}]\n\ndata: [{"channel":"/a"');
+      text.write(',"data":2}]\n\n');
+      // No await: each chunk was parsed as it was handed over.
+      expect(h.log).toEqual(['open']);
+      expect(h.batches).toEqual([[{ channel: '/a', data: 1 }], [{ channel: '/a', data: 2 }]]);
+      text.end(error);
+      expect(h.log).toEqual(['open', `close:${code}`]);
+    });
+  }
+});
+
 describe('long-polling transport', () => {
   it('POSTs each batch and feeds the replies; a failed POST closes the transport', async () => {
     const h = harness();

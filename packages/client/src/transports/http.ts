@@ -99,6 +99,9 @@ export function createPoster(type: ConnectionType, url: URL, events: TransportEv
 /** Default silence after which a stream counts as dead: two of the server's 10 s heartbeats plus margin. */
 export const STREAM_IDLE_TIMEOUT = 25_000;
 
+/** `decode()` options of a stream's chunks: one object, not one per chunk. */
+const STREAMING = { stream: true };
+
 /**
  * How a downstream reports its end: the {@link TransportError} code, with the HTTP status or the
  * underlying error. The transport that owns the downstream turns it into its TransportError.
@@ -148,13 +151,20 @@ export function openStream(
       cache: 'no-store',
     });
     if (!response.ok || !response.body) return end('http-status', { status: response.status });
+    const take = (text: string) => {
+      last = clock.now();
+      onText(text);
+    };
+    if (response.readText)
+      return response.readText(take, (cause) =>
+        cause === undefined ? end('closed') : end('network', { cause }),
+      );
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return end('closed');
-      last = clock.now();
-      onText(decoder.decode(value, { stream: true }));
+      take(decoder.decode(value, STREAMING));
     }
   })().catch((cause: unknown) => end('network', { cause }));
   return () => {

@@ -18,17 +18,21 @@ export function sseReader(onData: (data: string) => void): (chunk: string) => vo
   let rest = '';
   let data: string | undefined;
   return (chunk) => {
-    const lines = (rest + chunk).split(/\r\n|\r(?!$)|\n/);
-    rest = lines.pop()!;
-    for (const line of lines) {
-      if (!line) {
+    let text = rest + chunk;
+    // CRLF and CR become LF, so one indexOf scan splits lines (no regex and no array per chunk: every
+    // delivery passes here). A CR that ends the chunk stays a CR until the next one says what it was.
+    if (text.includes('\r')) text = text.replace(/\r\n|\r(?!$)/g, '\n');
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
+      if (end === start) {
         if (data !== undefined) onData(data);
         data = undefined;
-      } else if (/^data(:|$)/.test(line)) {
+      } else if (text.startsWith('data', start) && (end === start + 4 || text[start + 4] === ':')) {
         // `data:value` or `data: value` (one space dropped); a bare `data` line is an empty one.
-        const value = line.slice(line[5] === ' ' ? 6 : 5);
+        const value = text.slice(start + (text[start + 5] === ' ' && end > start + 5 ? 6 : 5), end);
         data = data === undefined ? value : `${data}\n${value}`;
       }
     }
+    rest = text.slice(start);
   };
 }

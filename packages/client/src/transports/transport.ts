@@ -110,6 +110,11 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /**
+   * Node's `ws` has its own event API as well as the `on…` properties; messages are taken through
+   * it when present (`ws` wraps every message in an event object for `onmessage`).
+   */
+  on?(event: 'message', listener: (data: { toString(): string }) => void): unknown;
 }
 
 /**
@@ -141,6 +146,12 @@ export interface FetchResponse {
   readonly status: number;
   readonly body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }> } } | null;
   text(): Promise<string>;
+  /**
+   * Not in the Fetch standard, optional: hands the body over as decoded text the moment each chunk
+   * arrives, then calls `onEnd` once (with the error, if it failed), instead of a promise per chunk
+   * through `body.getReader()`. The streaming transports use it when present; `nodeFetch` has it.
+   */
+  readText?(onText: (text: string) => void, onEnd: (error?: unknown) => void): void;
 }
 
 /**

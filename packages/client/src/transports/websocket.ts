@@ -41,7 +41,9 @@ export function websocket(): TransportFactory {
             return;
           }
           socket.onopen = () => events.open();
-          socket.onmessage = (event) => events.message(parseBatch(String(event.data)));
+          const take = (data: unknown) => events.message(parseBatch(String(data)));
+          if (socket.on) socket.on('message', take);
+          else socket.onmessage = (event) => take(event.data);
           socket.onerror = (event) => close('error', event);
           socket.onclose = (event) => close('closed', event);
         },
