@@ -59,6 +59,45 @@ describe('Deadlines', () => {
   });
 });
 
+describe('cancelled entries', () => {
+  it('leave the lane at once when they are cancelled in the order they were added', () => {
+    const { clock, advance, pending } = manualClock();
+    const deadlines = new Deadlines(clock);
+    const handles: number[] = [];
+    for (let i = 0; i < 3000; i++) handles.push(deadlines.add(100, { onDeadline: () => {} }));
+    for (const handle of handles) deadlines.cancel(100, handle);
+    expect(deadlines.slots(100)).toBe(0);
+    // The lane still works after it was emptied under its armed timer.
+    const fired: string[] = [];
+    advance(50);
+    const kept = deadlines.add(100, { onDeadline: () => fired.push('kept') });
+    deadlines.add(100, { onDeadline: () => fired.push('next') });
+    deadlines.cancel(100, handles[0]!); // stale: cancels nothing
+    advance(99);
+    expect(fired).toEqual([]);
+    deadlines.cancel(100, kept);
+    advance(1);
+    expect(fired).toEqual(['next']);
+    expect(pending()).toBe(0);
+  });
+
+  it('behind a live entry wait until the head reaches them, then leave together', () => {
+    const { clock, advance } = manualClock();
+    const deadlines = new Deadlines(clock);
+    const fired: string[] = [];
+    const first = deadlines.add(100, { onDeadline: () => fired.push('first') });
+    const second = deadlines.add(100, { onDeadline: () => fired.push('second') });
+    deadlines.add(100, { onDeadline: () => fired.push('third') });
+    deadlines.cancel(100, second);
+    expect(deadlines.slots(100)).toBe(3);
+    deadlines.cancel(100, first);
+    expect(deadlines.slots(100)).toBe(1);
+    advance(100);
+    expect(fired).toEqual(['third']);
+    expect(deadlines.slots(100)).toBe(0);
+  });
+});
+
 describe('a stale handle', () => {
   it('cancels nothing once its deadline fired, even in a lane that was emptied and made again', () => {
     const { clock, advance } = manualClock();

@@ -68,14 +68,28 @@ export class Deadlines {
   }
 
   /**
-   * Forgets a deadline added with duration `ms` (its slot is dropped when it reaches the head of
-   * its lane). A deadline that already fired or was cancelled is ignored.
+   * Forgets a deadline added with duration `ms` (its slot is dropped once no live entry is before
+   * it in its lane). A deadline that already fired or was cancelled is ignored.
    */
   cancel(ms: number, deadline: Deadline): void {
     const lane = this.lanes.get(ms);
     if (!lane) return;
     const index = deadline - lane.base;
-    if (index >= lane.head && index < lane.targets.length) lane.targets[index] = undefined;
+    if (index < lane.head || index >= lane.targets.length) return;
+    lane.targets[index] = undefined;
+    // Entries cancelled in the order they were added (the handshake deadlines of new connections,
+    // cancelled by their first connect) leave now, not when their time comes: a connection storm
+    // kept two slots per connection, and the arrays' regrowth, for `handshakeTimeout`.
+    if (index === lane.head) this.dropCancelledHead(lane);
+  }
+
+  /**
+   * Array slots the lane of `ms` holds: live entries, and cancelled ones not dropped yet (what
+   * the lane costs in memory, two slots each).
+   */
+  slots(ms: number): number {
+    const lane = this.lanes.get(ms);
+    return lane === undefined ? 0 : lane.targets.length - lane.head;
   }
 
   /** Stops every timer (server close). */
@@ -89,20 +103,34 @@ export class Deadlines {
     this.nextBase = Math.max(this.nextBase, lane.base + lane.targets.length);
   }
 
-  private arm(ms: number, lane: Lane): void {
-    // Drop cancelled entries at the head: they would only wake the timer for nothing.
+  /**
+   * Moves the head past cancelled entries and drops the slots before it once they are most of
+   * the lane, or all of it (handles stay valid: `base` counts what was dropped). An armed timer
+   * stays: when it fires it finds the new head, or an empty lane to remove.
+   */
+  private dropCancelledHead(lane: Lane): void {
     const { targets } = lane;
     while (lane.head < targets.length && targets[lane.head] === undefined) lane.head++;
-    if (lane.head >= targets.length) {
-      this.retire(lane);
-      this.lanes.delete(ms);
-      return;
-    }
-    if (lane.head > 1024 && lane.head * 2 > targets.length) {
+    if (lane.head === targets.length) {
+      lane.base += lane.head;
+      lane.targets = [];
+      lane.ats = [];
+      lane.head = 0;
+    } else if (lane.head > 1024 && lane.head * 2 > targets.length) {
       lane.targets = targets.slice(lane.head);
       lane.ats = lane.ats.slice(lane.head);
       lane.base += lane.head;
       lane.head = 0;
+    }
+  }
+
+  private arm(ms: number, lane: Lane): void {
+    // Cancelled entries at the head would only wake the timer for nothing.
+    this.dropCancelledHead(lane);
+    if (lane.targets.length === 0) {
+      this.retire(lane);
+      this.lanes.delete(ms);
+      return;
     }
     const delay = Math.max(0, lane.ats[lane.head]! - this.clock.now());
     lane.timer = this.clock.setTimeout(() => this.fire(ms, lane), delay);

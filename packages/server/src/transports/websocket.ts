@@ -417,6 +417,8 @@ export class WebSocketTransport {
     if (session && !session.closed && result.connectionType === this.type && connection.session !== session) {
       connection.session?.detach(connection);
       connection.session = session;
+      // Its deadline would do nothing now: cancelled, its slot leaves the lane at once.
+      this.cancelHandshakeDeadline(connection);
       session.attach(connection, this.type);
     }
     if (result.replies.length > 0 || result.deliveries.length > 0)
