@@ -50,14 +50,38 @@ describe('subscriptions', () => {
     const message = (n: number): DataMessage => ({ channel: '/a/x', data: n });
     const wide = subscriptions.subscribe('/a/*', (data) => got.push(`wide ${data}`));
     subscriptions.deliver(message(1));
-    const plain = subscriptions.subscribe('/a/x', (data) => got.push(`plain ${data}`));
+    const second = subscriptions.subscribe('/a/*', (data) => got.push(`second ${data}`));
     subscriptions.deliver(message(2));
-    wide.unsubscribe();
+    const plain = subscriptions.subscribe('/a/x', (data) => got.push(`plain ${data}`));
     subscriptions.deliver(message(3));
+    wide.unsubscribe();
+    subscriptions.deliver(message(4));
+    second.unsubscribe();
     subscriptions.subscribe('/a/*', (data) => got.push(`wide again ${data}`));
     plain.unsubscribe();
-    subscriptions.deliver(message(4));
-    expect(got).toEqual(['wide 1', 'wide 2', 'plain 2', 'plain 3', 'wide again 4']);
+    subscriptions.deliver(message(5));
+    expect(got).toEqual([
+      ...['wide 1', 'wide 2', 'second 2', 'wide 3', 'second 3', 'plain 3'],
+      ...['second 4', 'plain 4', 'wide again 5'],
+    ]);
+  });
+
+  it('a handler that unsubscribes another handle of the same message: that one gets nothing more', () => {
+    const subscriptions = createSubscriptions({
+      connected: () => true,
+      request: async (message) => ({ channel: message.channel, successful: true }) as Reply,
+      emit: () => {},
+      later: () => {},
+    });
+    const got: string[] = [];
+    subscriptions.subscribe('/a', (data) => {
+      got.push(`first ${data}`);
+      later.unsubscribe();
+    });
+    const later = subscriptions.subscribe('/a', (data) => got.push(`later ${data}`));
+    subscriptions.deliver({ channel: '/a', data: 1 });
+    subscriptions.deliver({ channel: '/a', data: 2 });
+    expect(got).toEqual(['first 1', 'first 2']);
   });
 
   it('a handler that throws is reported as handler-failed, not rejected, and the others still get it', async () => {
