@@ -33,11 +33,6 @@ const NO_REQUEST: RequestInfo = Object.freeze({
   transport: 'websocket',
 });
 
-/** A socket error ends the socket (its `close` then detaches it from its session). */
-function terminate(this: WebSocket): void {
-  this.terminate();
-}
-
 /** What a {@link WebSocketConnection} needs from its transport (one object shared by every socket). */
 interface SocketPolicy {
   readonly clock: Clock;
@@ -46,6 +41,10 @@ interface SocketPolicy {
   readonly writeTimeout: number;
   /** Counts a limit hit on one socket (metrics). */
   limitHit(limit: 'handshake-timeout' | 'write-timeout'): void;
+  /** A frame arrived on the connection's socket. */
+  received(connection: WebSocketConnection, data: RawData): void;
+  /** The connection's socket closed. */
+  closed(connection: WebSocketConnection): void;
 }
 
 /** A blocked socket's wait for its buffer to drain (allocated only while it is blocked). */
@@ -83,7 +82,7 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
     readonly ws: WebSocket,
     /** Who opened it, as `sourceOf` names them (computed once: per-source limits count on it). */
     readonly source: string,
-    private readonly policy: SocketPolicy,
+    readonly policy: SocketPolicy,
   ) {}
 
   /** On the prototype, not a field per socket. */
@@ -226,23 +225,53 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
 }
 
 /**
- * Accepts upgrades for the server's path and runs each socket's batches in order. Every socket
- * shares the same three listeners (found through {@link connections}), so an idle connection costs
- * no closures: memory per idle connection is one of the server's targets.
+ * ws's WebSocket as the transport makes it (ws's `WebSocket` option): the socket's connection
+ * in a field, and ws's events handled by `emit` on the prototype instead of listeners added to
+ * every socket, so an idle connection costs no closure, no map entry and no listener slots
+ * (memory per idle connection is one of the server's targets). Listeners added by others (the
+ * relay's, on `close`) still run, after the transport's handling.
+ */
+export class PushSocket extends WebSocket {
+  /** Set when the transport accepts the socket, before ws can emit anything on it. */
+  connection: WebSocketConnection | undefined = undefined;
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const connection = this.connection;
+    if (event === 'message' && connection !== undefined) {
+      connection.policy.received(connection, args[0] as RawData);
+      releaseReceiveBuffer(this);
+      return true;
+    }
+    if (event === 'ping' && connection !== undefined) {
+      answerPing(this, args[0] as Buffer, connection.policy.maxBufferedBytes);
+      return true;
+    }
+    if (event === 'close' && connection !== undefined) connection.policy.closed(connection);
+    if (event === 'error') {
+      // A socket error ends the socket (its `close` then detaches it from its session); with no
+      // listener of its own, EventEmitter would throw it.
+      this.terminate();
+      if (this.listenerCount('error') === 0) return true;
+    }
+    return super.emit(event, ...args);
+  }
+}
+
+/**
+ * Accepts upgrades for the server's path and runs each socket's batches in order. Sockets are
+ * {@link PushSocket}s: ws's events reach the transport through the socket's connection.
  */
 export class WebSocketTransport {
   /** The connection type, as on every transport (its traits: `TRANSPORTS.websocket`, duplex). */
   readonly type = 'websocket' as const;
   private readonly wss: WebSocketServer;
-  /** Open sockets and their connections (ws's own client tracking is off: this map does it). */
-  private readonly connections = new Map<WebSocket, WebSocketConnection>();
+  /** Open sockets (ws's own client tracking is off: this set does it). */
+  private readonly sockets = new Set<PushSocket>();
   /**
    * The upgrade request of each socket, kept only when an `authenticate` hook reads it (a field
    * per connection would cost every server without one).
    */
   private readonly requests = new WeakMap<WebSocketConnection, RequestInfo>();
-  private readonly onMessage: (this: WebSocket, data: RawData) => void;
-  private readonly onClose: (this: WebSocket) => void;
 
   private readonly policy: SocketPolicy;
   private readonly maxPending: number;
@@ -257,6 +286,11 @@ export class WebSocketTransport {
       maxBufferedBytes,
       writeTimeout,
       limitHit: (limit) => engine.metrics.refused(limit),
+      received: (connection, data) => this.enqueue(connection, data),
+      closed: (connection) => {
+        this.sockets.delete(connection.ws as PushSocket);
+        this.closed(connection);
+      },
     };
     // Frames up to 4x the limit are read and refused with a Bayeux 413; larger ones close the socket (1009).
     this.wss = new WebSocketServer({
@@ -264,23 +298,15 @@ export class WebSocketTransport {
       maxPayload: maxMessageBytes * 4,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: PushSocket,
+      // ws answers pings through a closure and three fields it adds to every socket; PushSocket
+      // answers them from the prototype (answerPing).
+      autoPong: false,
     });
-    const connections = this.connections;
-    const transport = this;
-    this.onMessage = function (this: WebSocket, data: RawData) {
-      const connection = connections.get(this);
-      if (connection) transport.enqueue(connection, data);
-      releaseReceiveBuffer(this);
-    };
-    this.onClose = function (this: WebSocket) {
-      const connection = connections.get(this);
-      connections.delete(this);
-      if (connection) transport.closed(connection);
-    };
   }
 
   get size(): number {
-    return this.connections.size;
+    return this.sockets.size;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -293,17 +319,17 @@ export class WebSocketTransport {
       refuse('400 Bad Request', bayeuxErrors.unsupportedConnectionType([this.type]));
     } else if (originError !== undefined) {
       refuse('403 Forbidden', originError);
-    } else if (this.connections.size >= options.limits.maxConnections) {
+    } else if (this.sockets.size >= options.limits.maxConnections) {
       refuse(
         '503 Service Unavailable',
         bayeuxErrors.unavailable('Server unavailable: connection limit reached'),
       );
     } else {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws as PushSocket, req));
     }
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: PushSocket, req: IncomingMessage): void {
     const { options } = this.engine;
     const remoteAddress = peerAddress(req.socket);
     const source = this.shareSource(
@@ -315,10 +341,8 @@ export class WebSocketTransport {
       this.requests.set(connection, { headers: req.headers, remoteAddress, transport: 'websocket' });
     }
     connection.handshakeDeadline = this.engine.deadlines.add(options.limits.handshakeTimeout, connection);
-    this.connections.set(ws, connection);
-    ws.on('message', this.onMessage);
-    ws.on('error', terminate);
-    ws.on('close', this.onClose);
+    ws.connection = connection;
+    this.sockets.add(ws);
   }
 
   /**
@@ -465,7 +489,7 @@ export class WebSocketTransport {
   }
 
   close(): void {
-    for (const ws of this.connections.keys()) ws.terminate();
+    for (const ws of this.sockets) ws.terminate();
     this.wss.close();
   }
 }
@@ -502,4 +526,14 @@ export function peerAddress(socket: Duplex): string | undefined {
     if (handle.getpeername(out) === 0 && typeof out.address === 'string') return out.address;
   }
   return (socket as Partial<Socket>).remoteAddress;
+}
+
+/**
+ * Answers a ping with a pong carrying its data (RFC 6455 5.5.2), as ws's `autoPong` would. A
+ * socket over `maxBufferedBytes` (its client does not read) gets none: the RFC lets an endpoint
+ * answer only the latest of several pings, and pongs never pile up for a client that pings
+ * without reading (ws cut such a client after 60 unsent pongs).
+ */
+export function answerPing(ws: WebSocket, data: Buffer, maxBufferedBytes: number): void {
+  if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount <= maxBufferedBytes) ws.pong(data);
 }
