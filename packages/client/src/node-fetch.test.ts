@@ -18,6 +18,8 @@ beforeAll(async () => {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'], body }));
       });
+    } else if (req.url?.startsWith('/path/')) {
+      res.end(req.url);
     } else if (req.url === '/stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       streams.add(res);
@@ -116,6 +118,16 @@ describe('nodeFetch', () => {
     controller.abort();
     await expect(nodeFetch(`${base}/echo`, { signal: controller.signal })).rejects.toBeDefined();
     await expect(nodeFetch('http://127.0.0.1:1/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('sends each URL its own path and query, however many distinct URLs came before', async () => {
+    for (let i = 0; i < 70; i++) {
+      const path = `/path/${i}?clientId=c${i}&x=%20y`;
+      expect(await (await nodeFetch(`${base}${path}`)).text()).toBe(path);
+    }
+    expect(await (await nodeFetch(`${base}/path/3?clientId=c3&x=%20y`)).text()).toBe(
+      '/path/3?clientId=c3&x=%20y',
+    );
   });
 
   it('reuses a kept-alive connection for sequential requests', async () => {

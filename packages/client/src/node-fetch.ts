@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { FetchInit, FetchLike, FetchResponse } from './transports/transport.js';
 
 // Every idle connection is kept until the server closes it (as undici does): with Node's default
@@ -20,6 +21,24 @@ const agents = {
 };
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+/**
+ * Request options per URL, parsed once: the transports POST to one URL again and again (a
+ * long-polling client once per delivery), and parsing it into a URL and then into options showed
+ * in the profiles of many clients per process. Stream URLs carry a clientId, so the map is
+ * emptied when it reaches this many.
+ */
+const TARGETS_KEPT = 64;
+const targets = new Map<string, http.RequestOptions>();
+function targetOf(url: string): http.RequestOptions {
+  let target = targets.get(url);
+  if (!target) {
+    if (targets.size >= TARGETS_KEPT) targets.clear();
+    target = urlToHttpOptions(new URL(url));
+    targets.set(url, target);
+  }
+  return target;
+}
 
 /** `decode()` options for a body's chunks: one object, not one per chunk. */
 const STREAMING = { stream: true };
@@ -116,12 +135,13 @@ function responseBody(res: http.IncomingMessage) {
  */
 export const nodeFetch: FetchLike = (url: string, init: FetchInit = {}) =>
   new Promise<FetchResponse>((resolve, reject) => {
-    const target = new URL(url);
+    const target = targetOf(url);
     const secure = target.protocol === 'https:';
     const body = init.body;
     const headers: Record<string, string | number> = { ...init.headers };
     if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
-    const request = (secure ? https : http).request(target, {
+    const request = (secure ? https : http).request({
+      ...target,
       method: init.method ?? 'GET',
       headers,
       agent: secure ? agents['https:'] : agents['http:'],
