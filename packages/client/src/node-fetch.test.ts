@@ -18,6 +18,12 @@ beforeAll(async () => {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'], body }));
       });
+    } else if (req.url === '/split') {
+      // 'aüb' with the two bytes of ü in two chunks
+      const bytes = Buffer.from('aüb');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write(bytes.subarray(0, 2));
+      setTimeout(() => res.end(bytes.subarray(2)), 10);
     } else if (req.url?.startsWith('/path/')) {
       res.end(req.url);
     } else if (req.url === '/stream') {
@@ -100,6 +106,15 @@ describe('nodeFetch', () => {
     expect(await ended).toBeUndefined();
     expect(got.join('')).toBe('abc');
     expect(() => response.body!.getReader()).toThrow('body already read');
+  });
+
+  it('decodes a character cut between two chunks, read whole (text) or as a stream (readText)', async () => {
+    expect(await (await nodeFetch(`${base}/split`)).text()).toBe('aüb');
+    const parts: string[] = [];
+    const response = await nodeFetch(`${base}/split`);
+    await new Promise((resolve) => response.readText!((text) => parts.push(text), resolve));
+    expect(parts.join('')).toBe('aüb');
+    expect(parts.length).toBe(2);
   });
 
   it('readText: a reader that throws ends that response with its error, not the process', async () => {

@@ -55,9 +55,8 @@ function responseBody(res: http.IncomingMessage) {
   let failure: unknown;
   let resolve: ((r: ReadResult) => void) | undefined;
   let reject: ((e: unknown) => void) | undefined;
-  /** The `readText` reader, once there is one; it gets what is queued, then every chunk as it comes. */
-  let listener: { text: (text: string) => void; end: (error?: unknown) => void } | undefined;
-  const decoder = new TextDecoder();
+  /** The reader that took the body by callback, once there is one: what is queued, then each chunk. */
+  let listener: { chunk: (bytes: Uint8Array) => void; end: (error?: unknown) => void } | undefined;
   const park = (yes: (r: ReadResult) => void, no: (e: unknown) => void) => {
     resolve = yes;
     reject = no;
@@ -71,7 +70,7 @@ function responseBody(res: http.IncomingMessage) {
         : undefined;
   const handOver = (to: NonNullable<typeof listener>) => {
     try {
-      while (chunks.length > 0) to.text(decoder.decode(chunks.shift(), STREAMING));
+      while (chunks.length > 0) to.chunk(chunks.shift()!);
     } catch (error) {
       // The reader's own failure ends this response, not the process (it runs in a socket event).
       failure ??= error;
@@ -118,8 +117,9 @@ function responseBody(res: http.IncomingMessage) {
       if (failure !== undefined) return Promise.reject(failure);
       return new Promise(park);
     },
-    readText(text: (text: string) => void, end: (error?: unknown) => void): void {
-      listener = { text, end };
+    /** Takes the body by callback: each chunk as it arrives, then `end` once. */
+    listen(chunk: (bytes: Uint8Array) => void, end: (error?: unknown) => void): void {
+      listener = { chunk, end };
       res.resume();
       handOver(listener);
     },
@@ -174,15 +174,18 @@ export const nodeFetch: FetchLike = (url: string, init: FetchInit = {}) =>
         },
         readText(onText, onEnd) {
           use();
-          reader.readText(onText, onEnd);
+          // A decoder only for a body read as a stream: one per response costs (ICU set-up).
+          const decoder = new TextDecoder();
+          reader.listen((bytes) => onText(decoder.decode(bytes, STREAMING)), onEnd);
         },
         text() {
           use();
-          let text = '';
+          // A reply is decoded once, whole: no decoder, no string per chunk.
+          const parts: Uint8Array[] = [];
           return new Promise((done, fail) =>
-            reader.readText(
-              (chunk) => (text += chunk),
-              (error) => (error === undefined ? done(text) : fail(error)),
+            reader.listen(
+              (bytes) => parts.push(bytes),
+              (error) => (error === undefined ? done(Buffer.concat(parts).toString()) : fail(error)),
             ),
           );
         },
