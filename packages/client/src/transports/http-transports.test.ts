@@ -188,6 +188,21 @@ describe('request deadline', () => {
     expect(h.log).toEqual(['open', 'close:timeout']);
   });
 
+  it('close() ends the held connects in flight (they share one abort) and the other requests', async () => {
+    const h = harness();
+    const t = longPolling().create(url, h.events, { ...h.env, fetch: hanging });
+    t.open();
+    await settle();
+    const sent = [1, 2].map((n) =>
+      t.send([{ channel: '/meta/connect', clientId: 'c', connectionType: 'long-polling', id: `${n}` }]),
+    );
+    sent.push(t.send([{ channel: '/meta/subscribe', clientId: 'c', subscription: '/a', id: '3' }]));
+    for (const request of sent) request.catch(() => {});
+    t.close();
+    for (const request of sent) await expect(request).rejects.toMatchObject({ code: 'closed' });
+    expect(h.log).toEqual(['open']);
+  });
+
   it('defaults to 10 s', async () => {
     const h = harness();
     const t = longPolling().create(url, h.events, { ...h.env, fetch: hanging });

@@ -30,6 +30,8 @@ const isConnect = (batch: Message[]) => batch.some((m) => m.channel === '/meta/c
 /** Creates the POST side of a `type` transport; a failed POST closes the transport with its error. */
 export function createPoster(type: ConnectionType, url: URL, events: TransportEvents, env: Platform): Poster {
   const inflight = new Map<Promise<void>, { controller: AbortController; connect: boolean }>();
+  /** Held connects have no deadline of their own, only `close()`: they share one controller. */
+  const connects = new AbortController();
   let closed = false;
   const fail = (error: TransportError) => {
     if (closed) return;
@@ -42,8 +44,8 @@ export function createPoster(type: ConnectionType, url: URL, events: TransportEv
     },
     send(batch) {
       if (closed) return Promise.reject(new TransportError('not-open', type));
-      const controller = new AbortController();
       const connect = isConnect(batch);
+      const controller = connect ? connects : new AbortController();
       // A held connect has the cycle's heartbeat; any other request gets `requestTimeout`. One that
       // never ends (a POST stuck in a proxy) fails the transport: the client reconnects and
       // renews, where it would wait for that subscribe or publish for good.
