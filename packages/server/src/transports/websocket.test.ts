@@ -2,7 +2,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { peerAddress, releaseReceiveBuffer } from './websocket.js';
+import { PushSocket, peerAddress, releaseReceiveBuffer } from './websocket.js';
 
 const servers: WebSocketServer[] = [];
 afterEach(() => {
@@ -83,5 +83,45 @@ describe('peerAddress', () => {
     const stream = Object.assign(new PassThrough(), { remoteAddress: '10.0.0.7' });
     expect(peerAddress(stream)).toBe('10.0.0.7');
     expect(peerAddress(new PassThrough())).toBeUndefined();
+  });
+});
+
+describe('PushSocket', () => {
+  it('shares one frozen empty extensions object with its receiver and sender (the fields it relies on still exist)', async () => {
+    const server = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      WebSocket: PushSocket,
+      perMessageDeflate: false,
+    });
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${port}`);
+    await new Promise((resolve) => client.once('open', resolve));
+    const socket = (await accepted) as unknown as {
+      _extensions: object;
+      _receiver: { _extensions: object };
+      _sender: { _extensions: object };
+    };
+    const again = new WebSocket(`ws://127.0.0.1:${port}`);
+    const second = (await new Promise<WebSocket>((resolve) =>
+      server.once('connection', resolve),
+    )) as unknown as {
+      _extensions: object;
+    };
+    expect(socket).toBeInstanceOf(PushSocket);
+    expect(Object.isFrozen(socket._extensions)).toBe(true);
+    expect(Object.keys(socket._extensions)).toEqual([]);
+    expect(socket._receiver._extensions).toBe(socket._extensions);
+    expect(socket._sender._extensions).toBe(socket._extensions);
+    expect(second._extensions).toBe(socket._extensions);
+    // Frames still go both ways.
+    const echoed = new Promise<string>((resolve) => client.once('message', (data) => resolve(String(data))));
+    (socket as unknown as WebSocket).send('hello');
+    expect(await echoed).toBe('hello');
+    client.close();
+    again.close();
   });
 });
