@@ -9,6 +9,15 @@ const seq = (t: ReturnType<typeof setup>, channel: string, from: number, to: num
   for (let i = from; i <= to; i++) t.server.publish(channel, { n: i });
 };
 
+/** Subscriptions on a connection whose server accepts every request (no timers, no events). */
+const acceptingEverything = () =>
+  createSubscriptions({
+    connected: () => true,
+    request: async (message) => ({ channel: message.channel, successful: true }) as Reply,
+    emit: () => {},
+    later: () => {},
+  });
+
 describe('subscriptions', () => {
   it('delivers plain and wildcard channels to every matching handle, and unsubscribes', async () => {
     const t = setup({ order: ['websocket'] });
@@ -40,12 +49,7 @@ describe('subscriptions', () => {
   });
 
   it('a delivery reaches the subscriptions of the moment: one added or ended after a channel was seen counts', async () => {
-    const subscriptions = createSubscriptions({
-      connected: () => true,
-      request: async (message) => ({ channel: message.channel, successful: true }) as Reply,
-      emit: () => {},
-      later: () => {},
-    });
+    const subscriptions = acceptingEverything();
     const got: string[] = [];
     const message = (n: number): DataMessage => ({ channel: '/a/x', data: n });
     const wide = subscriptions.subscribe('/a/*', (data) => got.push(`wide ${data}`));
@@ -67,12 +71,7 @@ describe('subscriptions', () => {
   });
 
   it('a handler that unsubscribes another handle of the same message: that one gets nothing more', () => {
-    const subscriptions = createSubscriptions({
-      connected: () => true,
-      request: async (message) => ({ channel: message.channel, successful: true }) as Reply,
-      emit: () => {},
-      later: () => {},
-    });
+    const subscriptions = acceptingEverything();
     const got: string[] = [];
     subscriptions.subscribe('/a', (data) => {
       got.push(`first ${data}`);

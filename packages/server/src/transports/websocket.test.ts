@@ -9,16 +9,21 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-/** The server side of a ws connection whose client sent one frame, and ws's receive buffer then. */
-async function afterOneFrame(): Promise<{ socket: WebSocket; buffers: () => unknown }> {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+/** A ws server on 127.0.0.1 with `options`, one client connected to it, and its server-side socket. */
+async function connected(options: ConstructorParameters<typeof WebSocketServer>[0]) {
+  const server = new WebSocketServer({ ...options, port: 0, host: '127.0.0.1' });
   servers.push(server);
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
   const client = new WebSocket(`ws://127.0.0.1:${port}`);
   await new Promise((resolve) => client.once('open', resolve));
-  const socket = await accepted;
+  return { server, port, client, socket: await accepted };
+}
+
+/** The server side of a ws connection whose client sent one frame, and ws's receive buffer then. */
+async function afterOneFrame(): Promise<{ socket: WebSocket; buffers: () => unknown }> {
+  const { client, socket } = await connected({});
   const received = new Promise((resolve) => socket.once('message', resolve));
   client.send('[{"channel":"/meta/connect"}]');
   await received;
@@ -88,19 +93,9 @@ describe('peerAddress', () => {
 
 describe('PushSocket', () => {
   it('shares one frozen empty extensions object with its receiver and sender (the fields it relies on still exist)', async () => {
-    const server = new WebSocketServer({
-      port: 0,
-      host: '127.0.0.1',
-      WebSocket: PushSocket,
-      perMessageDeflate: false,
-    });
-    servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as AddressInfo;
-    const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
-    const client = new WebSocket(`ws://127.0.0.1:${port}`);
-    await new Promise((resolve) => client.once('open', resolve));
-    const socket = (await accepted) as unknown as {
+    const opened = await connected({ WebSocket: PushSocket, perMessageDeflate: false });
+    const { server, port, client } = opened;
+    const socket = opened.socket as unknown as {
       _extensions: object;
       _receiver: { _extensions: object };
       _sender: { _extensions: object };
