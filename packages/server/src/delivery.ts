@@ -16,8 +16,8 @@ export interface Delivery {
   readonly json: string;
   /** Cached WebSocket frame payload `[json]`, built on first use. */
   wsFrame?: Buffer;
-  /** Cached SSE event, built on first use. */
-  sseEvent?: string;
+  /** Cached SSE event's bytes, built on first use. */
+  sseEvent?: Buffer;
   /**
    * The last run of deliveries starting with this one that got a shared frame (see
    * {@link wsRunFrameOf} and {@link sseRunOf}).
@@ -33,7 +33,7 @@ export interface Delivery {
 interface DeliveryRun {
   readonly deliveries: readonly Delivery[];
   ws?: Buffer;
-  sse?: string;
+  sse?: Buffer;
 }
 
 /** The cached run of `deliveries` (kept on its first delivery), replacing a different one. */
@@ -88,21 +88,22 @@ export function wsRunFrameOf(deliveries: readonly Delivery[]): Buffer {
   return run.ws;
 }
 
-/** The SSE events of several deliveries as one write, shared by subscribers that get the same run. */
-export function sseRunOf(deliveries: readonly Delivery[]): string {
+/**
+ * The SSE events of several deliveries as one write, shared by subscribers that get the same run.
+ * Bytes, as the WebSocket frames are: a string would be encoded again for every subscriber.
+ */
+export function sseRunOf(deliveries: readonly Delivery[]): Buffer {
   if (deliveries.length === 1) return sseEventOf(deliveries[0]!);
   const run = runOf(deliveries);
-  if (run.sse === undefined) {
-    let events = '';
-    for (const delivery of deliveries) events += sseEventOf(delivery);
-    run.sse = events;
-  }
+  run.sse ??= Buffer.concat(deliveries.map(sseEventOf));
   return run.sse;
 }
 
 /** The SSE event for one delivery (`id:` is the channel offset), shared by every subscriber. */
-export function sseEventOf(delivery: Delivery): string {
-  delivery.sseEvent ??= encodeSseEvent({ id: String(delivery.offset), data: `[${delivery.json}]` });
+export function sseEventOf(delivery: Delivery): Buffer {
+  delivery.sseEvent ??= Buffer.from(
+    encodeSseEvent({ id: String(delivery.offset), data: `[${delivery.json}]` }),
+  );
   return delivery.sseEvent;
 }
 

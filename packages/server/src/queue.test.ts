@@ -36,7 +36,8 @@ describe('Delivery', () => {
     });
     expect(wsFrameOf(d)).toBe(wsFrameOf(d));
     expect(wsFrameOf(d).toString()).toBe(`[${d.json}]`);
-    expect(sseEventOf(d)).toBe(`id: 7\ndata: [${d.json}]\n\n`);
+    expect(sseEventOf(d)).toBe(sseEventOf(d));
+    expect(sseEventOf(d).toString()).toBe(`id: 7\ndata: [${d.json}]\n\n`);
     expect(
       JSON.parse(encodeMixedBatch([{ channel: '/meta/connect', successful: true }], [d, delivery(8)])),
     ).toHaveLength(3);
@@ -57,7 +58,8 @@ describe('runs of deliveries', () => {
     const other = wsRunFrameOf([a, delivery(9), c]);
     expect(JSON.parse(other.toString())[1].data).toEqual({ offset: 9 });
     expect(wsRunFrameOf([a])).toBe(wsFrameOf(a));
-    expect(sseRunOf([a, b])).toBe(sseEventOf(a) + sseEventOf(b));
+    expect(sseRunOf([a, b])).toBe(sseRunOf([a, b]));
+    expect(sseRunOf([a, b]).toString()).toBe(`${sseEventOf(a)}${sseEventOf(b)}`);
     expect(sseRunOf([b])).toBe(sseEventOf(b));
   });
 });

@@ -8,7 +8,8 @@ import type { Connection } from './connection.js';
 
 /** How a stream transport frames what it writes. */
 export interface StreamFraming {
-  deliveries(deliveries: readonly Delivery[]): string;
+  /** Bytes when they are shared by every subscriber (SSE), a string when made per stream. */
+  deliveries(deliveries: readonly Delivery[]): string | Buffer;
   batch(replies: readonly Message[], deliveries: readonly Delivery[]): string;
   heartbeat(): string;
 }
