@@ -219,8 +219,13 @@ function startRun(t, msg) {
         setImmediate(tick);
       }
     };
+    // A progress report tops the window up on a turn of its own too: several reports read in one
+    // go (IPC delivers them in one turn when the subscribers are ahead) each calling tick() would
+    // publish several messages in one turn, which @push/server then sends as one frame.
     run.pump = () => {
-      if (!scheduled) tick();
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(tick);
     };
     setTimeout(end, msg.ms);
     run.pump();
