@@ -314,7 +314,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       const push = message.ext?.push;
       const seen = positions.get(channel);
       if (seen && typeof push?.offset === 'number' && seen.epoch === push.epoch) {
-        if (push.offset <= seen.offset || (gaps.size > 0 && gaps.get(channel)?.has(push.offset))) return; // duplicate
+        if (push.offset <= seen.offset || gaps.get(channel)?.has(push.offset)) return; // duplicate
         // a gap (messages lost with a dead stream): hold back and resume from the last offset
         const entry = push.offset > seen.offset + 1 && covering(channel).find((e) => e.resume);
         if (entry) {
@@ -333,7 +333,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       moved++;
       dispatch(message);
       // the gap may be filled now: deliver what was held back
-      const gap = gaps.size > 0 ? gaps.get(channel) : undefined;
+      const gap = gaps.get(channel);
       if (gap) fillFrom(channel, gap);
     },
 
