@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import type { Message } from '../messages.js';
 
-/** Strings biased towards the characters that break scripts and SSE framing. */
+/**
+ * Strings biased towards the characters that break scripts and SSE framing, and towards
+ * `__proto__`, a key a script literal would turn into a prototype.
+ */
 export const hostileString = fc.oneof(
   fc.string({ unit: 'binary' }),
   fc
@@ -26,6 +29,7 @@ export const hostileString = fc.oneof(
         ':',
         'data:',
         'id: 1',
+        '__proto__',
       ),
       { maxLength: 8 },
     )

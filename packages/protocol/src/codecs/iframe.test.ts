@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../messages.js';
+import type { DataMessage, Message } from '../messages.js';
 import { feedInPieces, messageBatch } from './arbitraries.test-helpers.js';
 import {
   createIframeDecoder,
@@ -70,6 +70,18 @@ describe('forever-iframe codec', () => {
     const chunk = encodeIframeChunk('cb', batch);
     expect(chunk.match(/<\/script>/g)).toHaveLength(1);
     expect(executeScripts(chunk, 'cb')).toEqual([batch]);
+  });
+
+  it('delivers a __proto__ key as an own property to the page and to the stream decoder', () => {
+    const batch = JSON.parse('[{"channel":"/a","data":{"__proto__":[],"x":"</script>"}}]') as Message[];
+    const chunk = encodeIframeChunk('cb', batch);
+    expect(scriptBodies(chunk)).toHaveLength(1);
+    const [executed] = executeScripts(chunk, 'cb') as [Message[]];
+    expect(Object.hasOwn((executed[0] as DataMessage).data as object, '__proto__')).toBe(true);
+    expect(executed).toEqual(batch);
+    const decoded: Array<Message[] | null> = [];
+    createIframeDecoder({ onBatch: (b) => decoded.push(b) }).feed(chunk);
+    expect(decoded).toEqual([batch]);
   });
 
   it('starts with padding and an open signal, and validates the callback name', () => {

@@ -6,7 +6,7 @@
 import { ProtocolError } from '../errors.js';
 import type { Message } from '../messages.js';
 import { isValidCallbackName } from './callback-name.js';
-import { toScriptSafeJson } from './script-safe-json.js';
+import { parseScriptExpression, toScriptExpression } from './script-safe-json.js';
 
 function assertCallback(callback: string): void {
   if (!isValidCallbackName(callback)) {
@@ -31,7 +31,7 @@ export function encodeIframeStart(callback: string, paddingBytes = 1024): string
 /** One chunk delivering `messages` to the parent's callback. */
 export function encodeIframeChunk(callback: string, messages: readonly Message[]): string {
   assertCallback(callback);
-  return scriptCall(callback, toScriptSafeJson(messages));
+  return scriptCall(callback, toScriptExpression(messages));
 }
 
 /**
@@ -99,7 +99,7 @@ export function createIframeDecoder(options: IframeDecoderOptions): {
         buffer = buffer.slice(end + close.length);
         const paren = call.indexOf('(');
         try {
-          options.onBatch(JSON.parse(call.slice(paren + 1)) as Message[] | null);
+          options.onBatch(parseScriptExpression(call.slice(paren + 1)) as Message[] | null);
         } catch {
           options.onError?.(new ProtocolError('malformed-json', 'Iframe chunk holds invalid JSON'));
         }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../messages.js';
+import type { DataMessage, Message } from '../messages.js';
 import { messageBatch } from './arbitraries.test-helpers.js';
 import { isValidCallbackName } from './callback-name.js';
 import { decodeJsonp, encodeJsonp } from './jsonp.js';
@@ -33,6 +33,21 @@ describe('JSONP codec', () => {
         expect(body).not.toMatch(/[<>\u2028\u2029]/);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('delivers a __proto__ key as an own property, as JSON.parse does, not as a prototype', () => {
+    const batch = JSON.parse('[{"channel":"/a","data":{"__proto__":{"admin":true},"n":1}}]') as Message[];
+    const body = encodeJsonp('cb', batch);
+    const [delivered] = runJsonp(body, 'cb') as [Message[]];
+    const data = (delivered[0] as DataMessage).data as Record<string, unknown>;
+    expect(Object.hasOwn(data, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(delivered).toEqual(batch);
+    expect(decodeJsonp(body).messages).toEqual(batch);
+    // A batch without such a key stays a plain literal.
+    expect(encodeJsonp('cb', [{ channel: '/a', data: '__proto__' }])).toBe(
+      '/**/cb([{"channel":"/a","data":"__proto__"}]);',
     );
   });
 

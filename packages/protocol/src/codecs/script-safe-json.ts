@@ -15,9 +15,43 @@ const ESCAPES: Record<string, string> = {
   '\u2029': '\\u2029',
 };
 
+/**
+ * In a JavaScript object literal, `"__proto__": value` sets the object's prototype instead of
+ * making an own property (JSON.parse makes the property). Any JSON text holding this sequence
+ * may have such a key; inside a JSON string the quote before the colon would be escaped, so a
+ * match in a string value is only a harmless false positive.
+ */
+const PROTO_KEY = '"__proto__":';
+const PARSE_OPEN = 'JSON.parse(';
+
+function escapeForScript(json: string): string {
+  return json.replace(UNSAFE, (char) => ESCAPES[char]!);
+}
+
 /** `JSON.stringify(value)` with every script-breaking character escaped. */
 export function toScriptSafeJson(value: unknown): string {
   const json = JSON.stringify(value);
   if (json === undefined) throw new TypeError('Value cannot be serialized as JSON');
-  return json.replace(UNSAFE, (char) => ESCAPES[char]!);
+  return escapeForScript(json);
+}
+
+/**
+ * A script expression that evaluates to `value` exactly as `JSON.parse` would build it. Usually
+ * the JSON literal itself; a value with a `__proto__` key is sent as `JSON.parse("…")`, because
+ * a literal would turn that key into the object's prototype and the key would never arrive.
+ * Read it back with {@link parseScriptExpression}.
+ * @example toScriptExpression({ a: 1 }) // '{"a":1}'
+ */
+export function toScriptExpression(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError('Value cannot be serialized as JSON');
+  if (!json.includes(PROTO_KEY)) return escapeForScript(json);
+  return `${PARSE_OPEN}${escapeForScript(JSON.stringify(json))})`;
+}
+
+/** Reads what {@link toScriptExpression} wrote without executing it. Throws on invalid JSON. */
+export function parseScriptExpression(expression: string): unknown {
+  const wrapped = expression.startsWith(PARSE_OPEN);
+  const value: unknown = JSON.parse(wrapped ? expression.slice(PARSE_OPEN.length, -1) : expression);
+  return wrapped ? JSON.parse(value as string) : value;
 }
