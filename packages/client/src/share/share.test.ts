@@ -386,6 +386,28 @@ describe('leader change', () => {
   });
 });
 
+describe('a holder tab being closed', () => {
+  it('is not counted by the next holder, though its page still runs for a moment after pagehide', async () => {
+    const w = world();
+    const a = w.tab('a');
+    const b = w.tab('b');
+    received(a.client, '/x');
+    received(b.client, '/x');
+    await w.run(200);
+    expect(b.client.sharing).toMatchObject({ tabs: 2, here: false });
+    // pagehide: a hands the lock over and says bye, but its page still hears b's hello and roll call
+    a.lifecycle.fire('hide');
+    await w.run(300);
+    expect(b.client.sharing).toMatchObject({ tabs: 1, here: true });
+    await w.run(1500);
+    expect(b.client.sharing?.tabs).toBe(1);
+    a.crash(); // and now the page is gone
+    await w.run(3000);
+    expect(b.client.sharing?.tabs).toBe(1);
+    expect(w.leaderCore().subscribes.map((s) => s.channel)).toEqual(['/x']);
+  });
+});
+
 describe('back from the back/forward cache', () => {
   it('a leader that received nothing resumes where its subscription started, and says it reconnected', async () => {
     const w = world();

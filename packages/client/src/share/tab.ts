@@ -66,6 +66,12 @@ export function createTabClient(o: TabClientOptions): TabClient {
   let leader: string | undefined;
   /** The holder this tab said `bye` to (bfcache, frozen): hearing another one is a new connection. */
   let left: string | undefined;
+  /**
+   * Said `bye` and not back yet (`sync`): a page being closed still runs for a moment after
+   * pagehide and would answer the next holder's `hello` or roll call, and be counted for a roll
+   * call or two after it is gone.
+   */
+  let away = false;
   let status: Status | undefined;
   let state: ConnectionState = 'connecting';
   let reported: TransportChange['transport'] | undefined;
@@ -171,6 +177,7 @@ export function createTabClient(o: TabClientOptions): TabClient {
 
   const unlisten = bus.listen((raw) => {
     const m = raw as ToTab;
+    if (away && (m.t === 'hello' || m.t === 'status' || m.t === 'roll')) return;
     switch (m.t) {
       case 'hello':
         if (m.tab && m.tab !== tab) return;
@@ -307,10 +314,14 @@ export function createTabClient(o: TabClientOptions): TabClient {
     connect() {
       if (!closed) o.onConnect();
     },
-    sync,
+    sync() {
+      away = false;
+      sync();
+    },
     fail: (error) => emit('error', error),
     bye() {
       if (!closed) bus.post({ t: 'bye', tab });
+      away = true;
       left = leader ?? left;
       leader = undefined;
     },
