@@ -5,6 +5,7 @@
  */
 import { type DataMessage, encodeSseEvent } from '@push/protocol';
 import type { BrokerMessage } from './broker/types.js';
+import { encodeTextFrame } from './transports/ws-frame.js';
 
 /** One published message as delivered to clients, with its cached encodings. */
 export interface Delivery {
@@ -14,7 +15,7 @@ export interface Delivery {
   readonly message: DataMessage;
   /** `JSON.stringify(message)`, computed once. */
   readonly json: string;
-  /** Cached WebSocket frame payload `[json]`, built on first use. */
+  /** Cached WebSocket frame (header and payload `[json]`), built on first use. */
   wsFrame?: Buffer;
   /** Cached SSE event's bytes, built on first use. */
   sseEvent?: Buffer;
@@ -74,9 +75,9 @@ function messageJson(source: BrokerMessage, message: DataMessage): string {
   return `{"channel":${JSON.stringify(source.channel)},"data":${source.dataJson}${id},"ext":${ext}}`;
 }
 
-/** The WebSocket payload for one delivery, shared by every subscriber. */
+/** The whole WebSocket frame of one delivery (payload `[json]`), shared by every subscriber. */
 export function wsFrameOf(delivery: Delivery): Buffer {
-  delivery.wsFrame ??= Buffer.from(`[${delivery.json}]`);
+  delivery.wsFrame ??= encodeTextFrame(`[${delivery.json}]`);
   return delivery.wsFrame;
 }
 
@@ -84,7 +85,7 @@ export function wsFrameOf(delivery: Delivery): Buffer {
 export function wsRunFrameOf(deliveries: readonly Delivery[]): Buffer {
   if (deliveries.length === 1) return wsFrameOf(deliveries[0]!);
   const run = runOf(deliveries);
-  run.ws ??= Buffer.from(encodeMixedBatch([], deliveries));
+  run.ws ??= encodeTextFrame(encodeMixedBatch([], deliveries));
   return run.ws;
 }
 

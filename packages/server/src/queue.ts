@@ -22,9 +22,14 @@ export class DeliveryQueue {
   /** Idle queues (most of them) share one empty array instead of holding their own. */
   private items: Delivery[] = EMPTY;
   /**
-   * Highest offset queued per channel (allocated on the first push, dropped on drain): an offset
-   * above it cannot be queued yet, so the common case (a live stream) never scans the queue.
+   * Highest offset queued per channel, dropped on drain: an offset above it cannot be queued yet,
+   * so the common case (a live stream) never scans the queue. The first channel's is kept in two
+   * fields: most queues hold one channel between two drains (one per tick on a stream), and a Map
+   * for each would be an allocation per delivery per subscriber.
    */
+  private firstChannel: string | undefined;
+  private firstHigh = 0;
+  /** The other channels' highest offsets (allocated when a second channel is queued). */
   private high: Map<string, number> | undefined;
 
   constructor(readonly limit: number) {}
@@ -35,7 +40,7 @@ export class DeliveryQueue {
 
   /** True when the same message is already queued. */
   has(delivery: Delivery): boolean {
-    const high = this.high?.get(delivery.channel);
+    const high = delivery.channel === this.firstChannel ? this.firstHigh : this.high?.get(delivery.channel);
     if (high === undefined || delivery.offset > high) return false;
     return this.items.some((queued) => same(queued, delivery));
   }
@@ -72,20 +77,34 @@ export class DeliveryQueue {
   /** Removes and returns everything queued. */
   drain(): Delivery[] {
     const items = this.items;
-    this.items = EMPTY;
-    this.high = undefined;
+    this.forget();
     // A caller may keep (and add to) what it drained: never hand out the shared empty array.
     return items === EMPTY ? [] : items;
   }
 
   clear(): void {
+    this.forget();
+  }
+
+  private forget(): void {
     this.items = EMPTY;
+    this.firstChannel = undefined;
     this.high = undefined;
   }
 
   private note(delivery: Delivery): void {
+    const { channel, offset } = delivery;
+    if (this.firstChannel === undefined) {
+      this.firstChannel = channel;
+      this.firstHigh = offset;
+      return;
+    }
+    if (channel === this.firstChannel) {
+      if (offset > this.firstHigh) this.firstHigh = offset;
+      return;
+    }
     this.high ??= new Map();
-    const high = this.high.get(delivery.channel);
-    if (high === undefined || delivery.offset > high) this.high.set(delivery.channel, delivery.offset);
+    const high = this.high.get(channel);
+    if (high === undefined || offset > high) this.high.set(channel, offset);
   }
 }

@@ -572,10 +572,9 @@ export class Session implements DeadlineTarget {
 
   /** Everything queued, in order; the queue goes with it (it is made again for the next delivery). */
   private takeQueued(): Delivery[] {
-    const queue = this.queue;
-    if (!queue) return [];
-    this.queue = undefined;
-    return queue.drain();
+    // The emptied queue stays for the next delivery: a stream drains it every tick, and a new
+    // one each time was an allocation per delivery per subscriber.
+    return this.queue?.drain() ?? [];
   }
 
   private setFlag(flag: number, value: boolean): void {

@@ -23,8 +23,7 @@ import type { RequestInfo } from '../options.js';
 import type { Relay, RelayPeer } from '../relay.js';
 import type { ConnectResponder, Session } from '../session.js';
 import type { Connection } from './connection.js';
-
-const TEXT = { binary: false } as const;
+import { rawSocketOf } from './ws-frame.js';
 
 /** The request info of sockets on a server without an `authenticate` hook (nobody reads it). */
 const NO_REQUEST: RequestInfo = Object.freeze({
@@ -183,7 +182,8 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
   }
 
   write(deliveries: readonly Delivery[]): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(wsRunFrameOf(deliveries), TEXT);
+    // The shared frame as it is: see ws-frame.ts.
+    if (this.ws.readyState === WebSocket.OPEN) rawSocketOf(this.ws).write(wsRunFrameOf(deliveries));
   }
 
   /** Answers the held `/meta/connect` (the socket is its own responder: no closure per connect). */
