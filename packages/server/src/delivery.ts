@@ -17,8 +17,10 @@ export interface Delivery {
   readonly json: string;
   /** Cached WebSocket frame (header and payload `[json]`), built on first use. */
   wsFrame?: Buffer;
-  /** Cached SSE event's bytes, built on first use. */
+  /** Cached SSE event's bytes, built on first use (a view into {@link Delivery.sseChunk}). */
   sseEvent?: Buffer;
+  /** The same event as one HTTP/1.1 chunk (`size CRLF event CRLF`), built with it. */
+  sseChunk?: Buffer;
   /**
    * The last run of deliveries starting with this one that got a shared frame (see
    * {@link wsRunFrameOf} and {@link sseRunOf}).
@@ -35,6 +37,7 @@ interface DeliveryRun {
   readonly deliveries: readonly Delivery[];
   ws?: Buffer;
   sse?: Buffer;
+  sseChunk?: Buffer;
 }
 
 /** The cached run of `deliveries` (kept on its first delivery), replacing a different one. */
@@ -95,17 +98,43 @@ export function wsRunFrameOf(deliveries: readonly Delivery[]): Buffer {
  */
 export function sseRunOf(deliveries: readonly Delivery[]): Buffer {
   if (deliveries.length === 1) return sseEventOf(deliveries[0]!);
+  return sseRun(deliveries).sse!;
+}
+
+/**
+ * {@link sseRunOf} as one chunk of a `Transfer-Encoding: chunked` body, shared by every
+ * subscriber: a stream whose response is chunked can write it to its socket as it is.
+ */
+export function sseChunkOf(deliveries: readonly Delivery[]): Buffer {
+  if (deliveries.length > 1) return sseRun(deliveries).sseChunk!;
+  const delivery = deliveries[0]!;
+  sseEventOf(delivery);
+  return delivery.sseChunk!;
+}
+
+function sseRun(deliveries: readonly Delivery[]): DeliveryRun {
   const run = runOf(deliveries);
-  run.sse ??= Buffer.concat(deliveries.map(sseEventOf));
-  return run.sse;
+  if (!run.sse) [run.sse, run.sseChunk] = chunked(Buffer.concat(deliveries.map(sseEventOf)));
+  return run;
 }
 
 /** The SSE event for one delivery (`id:` is the channel offset), shared by every subscriber. */
 export function sseEventOf(delivery: Delivery): Buffer {
-  delivery.sseEvent ??= Buffer.from(
-    encodeSseEvent({ id: String(delivery.offset), data: `[${delivery.json}]` }),
-  );
+  if (!delivery.sseEvent) {
+    const event = encodeSseEvent({ id: String(delivery.offset), data: `[${delivery.json}]` });
+    [delivery.sseEvent, delivery.sseChunk] = chunked(Buffer.from(event));
+  }
   return delivery.sseEvent;
+}
+
+/** `bytes` framed as one HTTP/1.1 chunk, and a view of `bytes` inside it (one allocation for both). */
+function chunked(bytes: Buffer): [body: Buffer, chunk: Buffer] {
+  const size = `${bytes.length.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(size.length + bytes.length + 2);
+  chunk.write(size, 0, 'latin1');
+  bytes.copy(chunk, size.length);
+  chunk.write('\r\n', size.length + bytes.length, 'latin1');
+  return [chunk.subarray(size.length, size.length + bytes.length), chunk];
 }
 
 /** A JSON batch of replies (objects) followed by deliveries (pre-encoded). */

@@ -1,4 +1,6 @@
 /** Every transport end to end on 127.0.0.1 with real sockets. */
+
+import type { Socket } from 'node:net';
 import { createIframeDecoder, decodeJsonp, type Message, type Reply } from '@push/protocol';
 import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -162,6 +164,42 @@ describe('eventsource', () => {
     expect(events).toHaveLength(2);
     expect(events[0]).toMatch(/^id: 1\ndata: \[\{"channel":"\/sse","data":\{"n":1\}/);
     expect(server.push.metrics().connections.eventsource).toBe(1);
+  });
+
+  it('writes each delivery to the socket as one chunk, shared by every subscriber', async () => {
+    // What the server writes to its sockets, per write call (request bodies and fetch's own aside).
+    const written: Buffer[] = [];
+    server.http.on('connection', (socket: Socket) => {
+      const write = socket.write;
+      socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+        if (Buffer.isBuffer(chunk)) written.push(chunk);
+        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as Socket['write'];
+    });
+    const streams: Array<{ response: Response; text: string }> = [];
+    for (let i = 0; i < 2; i++) {
+      const clientId = await handshake(server.url, ['eventsource']);
+      const { response, abort } = await openEventStream(server.url, clientId);
+      clients.push({ close: abort });
+      await post(server.url, [{ channel: '/meta/subscribe', clientId, subscription: '/chunk', id: '2' }]);
+      streams.push({ response, text: '' });
+    }
+    await server.push.publish('/chunk', { n: 1 });
+    for (const stream of streams) {
+      await readStream(stream.response, (chunk) => {
+        stream.text += chunk;
+        return stream.text.includes('"n":1');
+      });
+      expect(stream.text).toMatch(/\n\nid: 1\ndata: \[\{"channel":"\/chunk","data":\{"n":1\}/);
+    }
+    // Both sockets got the same Buffer, a whole chunk: size, CRLF, the event, CRLF.
+    const chunks = written.filter((bytes) => bytes.includes('id: 1\n'));
+    expect(chunks).toHaveLength(2);
+    expect(chunks[0]).toBe(chunks[1]);
+    const text = chunks[0]!.toString();
+    const size = /^([0-9a-f]+)\r\n/.exec(text)!;
+    expect(text.endsWith('\n\n\r\n')).toBe(true);
+    expect(Buffer.byteLength(text) - size[0].length - 2).toBe(Number.parseInt(size[1]!, 16));
   });
 
   it('tells an unknown clientId to handshake again', async () => {

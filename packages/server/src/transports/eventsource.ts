@@ -7,13 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bayeuxErrors, encodeSseComment, encodeSseEvent, encodeSsePadding } from '@push/protocol';
 import { streamRefusal } from '../bayeux/refusals.js';
-import { encodeMixedBatch, sseRunOf } from '../delivery.js';
+import { encodeMixedBatch, sseChunkOf, sseRunOf } from '../delivery.js';
 import type { Engine } from '../engine.js';
 import { attachStream, type StreamFraming } from './http-stream.js';
 import { type HttpTransport, isGet } from './http-transport.js';
 
 const framing: StreamFraming = {
   deliveries: sseRunOf,
+  chunk: sseChunkOf,
   batch: (replies, deliveries) => encodeSseEvent({ data: encodeMixedBatch(replies, deliveries) }),
   heartbeat: () => encodeSseComment('heartbeat'),
 };

@@ -1,5 +1,6 @@
 /** A streaming HTTP response used as a session's connection (SSE and forever-iframe share it). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { bayeuxErrors, type ConnectionType, type Message } from '@push/protocol';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Delivery } from '../delivery.js';
@@ -10,6 +11,11 @@ import type { Connection } from './connection.js';
 export interface StreamFraming {
   /** Bytes when they are shared by every subscriber (SSE), a string when made per stream. */
   deliveries(deliveries: readonly Delivery[]): string | Buffer;
+  /**
+   * The same bytes as one chunk of a chunked body, shared by every subscriber (SSE): written to
+   * the socket as they are when the response allows it (see `HttpStreamConnection.write`).
+   */
+  chunk?(deliveries: readonly Delivery[]): Buffer;
   batch(replies: readonly Message[], deliveries: readonly Delivery[]): string;
   heartbeat(): string;
 }
@@ -50,7 +56,27 @@ class HttpStreamConnection implements Connection {
   }
 
   write(deliveries: readonly Delivery[]): void {
-    if (this.open) this.res.write(this.framing.deliveries(deliveries));
+    if (!this.open) return;
+    const socket = this.framing.chunk && this.chunkedSocket();
+    if (socket) socket.write(this.framing.chunk!(deliveries));
+    else this.res.write(this.framing.deliveries(deliveries));
+  }
+
+  /**
+   * The socket, when a shared chunk may go to it directly: `res.write` would frame the bytes as a
+   * chunk itself, in four writes gathered into one `writev` on the next tick, for every
+   * subscriber. Only when the body is chunked, its headers are out and nothing of the response
+   * waits outside the socket (so the chunk lands after everything written before it), and the
+   * socket is not backed up (then `res.write` is used, so the response waits for its `drain`).
+   * `_headerSent` is private to Node: `http-stream.test.ts` fails if it goes, rather than every
+   * chunk silently taking the slow path.
+   */
+  private chunkedSocket(): Socket | undefined {
+    const { res } = this;
+    const socket = res.socket;
+    if (!socket || !res.chunkedEncoding || socket.writableNeedDrain) return undefined;
+    if ((res as { _headerSent?: boolean })._headerSent !== true) return undefined;
+    return res.writableLength === socket.writableLength ? socket : undefined;
   }
 
   writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void {
