@@ -72,6 +72,7 @@ export function createClientFactory(
       heard,
       max: options.maxGapBuffer,
     });
+    const { deliver } = subscriptions;
     const outbox = outboxOnDemand({
       connected,
       closed: () => connection.state === 'closed',
@@ -96,7 +97,7 @@ export function createClientFactory(
       memory: extras.memory,
       emit,
       onMessage(message) {
-        if (isDataMessage(message)) subscriptions.deliver(message);
+        if (isDataMessage(message)) deliver(message);
       },
       onConnected(fresh) {
         subscriptions.renew(fresh);

@@ -37,6 +37,9 @@ export const transportFailure = (error: unknown, type: ConnectionType): Transpor
 /** Creates a link; the transport does no I/O until `link.transport.open()`. */
 export function createLink(factory: TransportFactory, url: URL, env: Platform): Link {
   const pending = new Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  // Read once: each delivery stamps the time, and the platform object is one more likely cache
+  // miss per delivery with many clients in one process.
+  const { clock } = env;
   let closed = false;
   const open = defer();
   const shutdown = (error: TransportError) => {
@@ -60,7 +63,7 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
         open: () => closed || open.resolve(),
         message(batch) {
           if (closed) return; // a stale callback from a closed link: dropped
-          link.seen = env.clock.now();
+          link.seen = clock.now();
           for (const message of batch) {
             const waiter = message.id !== undefined && isReply(message) ? pending.get(message.id) : undefined;
             if (waiter) {

@@ -30,8 +30,27 @@ interface Entry {
 }
 
 interface Handle extends Subscription {
+  /** A field, not a getter over a closure: a delivery reads it for every handle. */
+  state: Subscription['state'];
   handler: MessageHandler;
   settle(error?: PushError): void;
+}
+
+/**
+ * What the client keeps per concrete channel, in one record: a delivery finds its position, its
+ * gap and its handles with one lookup (with 1,000 clients in one process, each object a delivery
+ * touches is a likely cache miss).
+ */
+interface ChannelState {
+  /** Last position delivered to the app. */
+  position?: StreamPosition;
+  /** Messages held back behind a gap, until the resume fills it. */
+  gap?: Map<number, DataMessage>;
+  /** The last resume sent for it: only that resume's wait may give up. */
+  resumed?: number;
+  /** The handles its messages go to, in subscription order, while `at` is the current generation. */
+  receivers?: Handle[];
+  at?: number;
 }
 
 export interface SubscriptionsDeps {
@@ -56,10 +75,17 @@ export interface Subscriptions {
 
 export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const entries = new Map<string, Entry>();
-  /** Last position delivered to the app, per concrete channel. */
-  const positions = new Map<string, StreamPosition>();
-  /** Messages held back behind a gap, per channel, until the resume fills it. */
-  const gaps = new Map<string, Map<number, DataMessage>>();
+  /**
+   * Per concrete channel: kept while a subscription covers it and it has a position, a gap or
+   * handles found for it, dropped with the last subscription covering it.
+   */
+  const channels = new Map<string, ChannelState>();
+  const stateFor = (channel: string, known = channels.get(channel)): ChannelState => {
+    if (known) return known;
+    const state: ChannelState = {};
+    channels.set(channel, state);
+    return state;
+  };
   /**
    * New messages delivered, on any channel: the session's queue is moving. A resume replays every
    * resumed channel from its position, one channel after another, and most of them have no gap the
@@ -67,61 +93,62 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
    * for many round trips, yet the gap's own replay is behind it in the same queue.
    */
   let moved = 0;
-  /** Resumes sent, and the last one per channel: only the latest resume's wait may give up. */
+  /** Resumes sent (each channel's last one is in its state). */
   let resumes = 0;
-  const resumed = new Map<string, number>();
 
   /** Takes positions the client does not know yet. */
   const seed = (from: Record<string, StreamPosition> = {}) => {
-    for (const c in from) positions.has(c) || positions.set(c, from[c]!);
+    for (const c in from) {
+      const state = stateFor(c);
+      state.position ??= from[c]!;
+    }
   };
   /** The subscriptions covering a concrete channel. */
   const covering = (channel: string) =>
     [...entries.values()].filter((e) => channelMatches(e.pattern, channel));
   /**
-   * The handles each channel delivered to goes to, in subscription order, found once and kept until
-   * a subscription or a handle comes or goes (`track`): a delivery then reads one short array, not
-   * every pattern and their sets (with 1,000 clients in one process, each object a delivery touches
-   * is a likely cache miss). Only channels something covers are kept: no more than `positions`.
+   * The handles a channel's messages go to, in subscription order, found once and kept until a
+   * subscription or a handle comes or goes (`track`): a delivery then reads one short array, not
+   * every pattern and their sets. Only channels something covers get a state for it.
    */
-  const receivers = new Map<string, Handle[]>();
-  const receiversOf = (channel: string): Handle[] => {
-    const known = receivers.get(channel);
-    if (known) return known;
+  let generation = 0;
+  const receiversOf = (channel: string, known = channels.get(channel)): Handle[] => {
+    if (known?.at === generation) return known.receivers!;
     const found = covering(channel).flatMap((entry) => [...entry.handles]);
-    if (found[0]) receivers.set(channel, found);
+    if (found[0]) {
+      const state = stateFor(channel, known);
+      state.receivers = found;
+      state.at = generation;
+    } else if (known) known.receivers = undefined;
     return found;
   };
   /** Every change to `entries` or to a subscription's handles goes through here. */
   const track = <T>(change: T): T => {
-    receivers.clear();
+    generation++;
     return change;
   };
 
   /**
-   * Ends a subscription and forgets the positions (and held gaps) of the channels it covered that
+   * Ends a subscription and forgets the state (position, held gap) of the channels it covered that
    * no other one covers: an app churning through channels all day must not keep one per channel.
    */
   function drop(pattern: string): void {
     track(entries.delete(pattern));
-    for (const channel in seenUnder(pattern))
-      if (!covering(channel)[0]) {
-        positions.delete(channel);
-        gaps.delete(channel);
-        resumed.delete(channel);
-      }
+    // A plain channel is a lookup: ending many subscriptions must not scan every channel.
+    for (const channel of isWildcard(pattern) ? [...channels.keys()] : [pattern])
+      if (channelMatches(pattern, channel) && !covering(channel)[0]) channels.delete(channel);
   }
 
   /** Last positions of the channels `pattern` covers (itself, or those under a wildcard). */
   function seenUnder(pattern: string): Record<string, StreamPosition> | undefined {
     if (!isWildcard(pattern)) {
       // A plain channel is a lookup: renewing or ending many subscriptions must not scan every position.
-      const position = positions.get(pattern);
+      const position = channels.get(pattern)?.position;
       return position && { [pattern]: position };
     }
     let seen: Record<string, StreamPosition> | undefined;
-    for (const [channel, position] of positions) {
-      if (!channelMatches(pattern, channel)) continue;
+    for (const [channel, { position }] of channels) {
+      if (!position || !channelMatches(pattern, channel)) continue;
       seen ??= {};
       seen[channel] = position;
     }
@@ -144,7 +171,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     if (resume) {
       message.ext = { push: { resume } };
       resumes++;
-      for (const channel in resume) resumed.set(channel, resumes);
+      for (const channel in resume) stateFor(channel).resumed = resumes;
     }
     try {
       const reply = await deps.request(message);
@@ -181,8 +208,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           if (!push.recovered) {
             flushGap(channel);
             const top = push.positions?.[channel];
-            if (top) positions.set(channel, top);
-          } else if (gaps.has(channel)) awaitFill(channel);
+            if (top) stateFor(channel).position = top;
+          } else if (channels.get(channel)?.gap) awaitFill(channel);
         }
         deps.emit('recovered', { channel: pattern, recovered: push.recovered });
       }
@@ -200,13 +227,13 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     }
   }
 
-  function dispatch(message: DataMessage): void {
+  function dispatch(message: DataMessage, known = channels.get(message.channel)): void {
     const { channel } = message;
     const push = message.ext?.push;
-    const hit = receiversOf(channel);
+    const hit = receiversOf(channel, known);
     // No subscription covers it (one in flight past an unsubscribe): no position to keep either.
     if (hit[0] && typeof push?.offset === 'number' && typeof push.epoch === 'string') {
-      positions.set(channel, { offset: push.offset, epoch: push.epoch });
+      stateFor(channel, known).position = { offset: push.offset, epoch: push.epoch };
     }
     for (const handle of hit) {
       // One that an earlier handler of this message unsubscribed gets nothing more.
@@ -234,10 +261,11 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   function awaitFill(channel: string): void {
     const before = moved;
     const heard = deps.heard?.();
-    const mine = resumed.get(channel);
+    const mine = channels.get(channel)?.resumed;
     deps.later(() => {
       // Filled, or a newer resume (after a reconnect, a new session) waits in its place.
-      if (!gaps.has(channel) || resumed.get(channel) !== mine) return;
+      const state = channels.get(channel);
+      if (!state?.gap || state.resumed !== mine) return;
       // Without a link (reconnecting) nothing can arrive: the renewal after it resumes again.
       const stalled = !deps.connected() || (heard !== undefined && deps.heard?.() === heard);
       if (moved !== before || stalled) awaitFill(channel);
@@ -248,17 +276,19 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   /** Delivers what waited behind a gap that is filled now, in order, up to the next hole. */
   function fillFrom(channel: string, gap: Map<number, DataMessage>): void {
     // No position once a handler unsubscribed the last subscription covering it: NaN ends the loop.
-    const after = () => (positions.get(channel)?.offset ?? Number.NaN) + 1;
+    const after = () => (channels.get(channel)?.position?.offset ?? Number.NaN) + 1;
     for (let next = gap.get(after()); next; next = gap.get(after())) {
       gap.delete(next.ext!.push!.offset!);
       dispatch(next);
     }
-    if (gap.size === 0) gaps.delete(channel);
+    const state = channels.get(channel);
+    if (gap.size === 0 && state?.gap === gap) state.gap = undefined;
   }
 
   function flushGap(channel: string, lost?: boolean): void {
-    const gap = gaps.get(channel);
-    gaps.delete(channel);
+    const state = channels.get(channel);
+    const gap = state?.gap;
+    if (state) state.gap = undefined;
     if (lost) deps.emit('recovered', { channel, recovered: false });
     for (const offset of [...(gap?.keys() ?? [])].sort((a, b) => a - b)) dispatch(gap!.get(offset)!);
   }
@@ -273,16 +303,14 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
         ).get(channel)!;
       // Positions to resume from (a shared connection's new leader passes the tabs' last ones).
       seed(options.from);
-      let state: Subscription['state'] = 'pending';
       const ready = defer();
       const handle: Handle = {
         channel,
         handler: handler as MessageHandler,
-        get state() {
-          return state;
-        },
+        state: 'pending',
         ready: ready.promise,
         settle(error) {
+          const { state } = handle;
           // A refused renewal fails a handle that was subscribed, too: it must not read `subscribed`.
           if (state === 'pending') {
             if (error) ready.reject(error);
@@ -291,12 +319,12 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
               ready.resolve();
             }
           } else if (state !== 'subscribed' || !error) return;
-          state = error ? 'failed' : 'subscribed';
+          handle.state = error ? 'failed' : 'subscribed';
         },
         unsubscribe() {
-          if (state === 'unsubscribed') return;
-          if (state === 'pending') ready.reject(new PushError('closed', 'Unsubscribed'));
-          state = 'unsubscribed';
+          if (handle.state === 'unsubscribed') return;
+          if (handle.state === 'pending') ready.reject(new PushError('closed', 'Unsubscribed'));
+          handle.state = 'unsubscribed';
           track(owner.handles.delete(handle));
           if (owner.handles.size > 0 || entries.get(channel) !== owner) return;
           drop(channel);
@@ -312,16 +340,17 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     deliver(message) {
       const { channel } = message;
       const push = message.ext?.push;
-      const seen = positions.get(channel);
+      const state = channels.get(channel);
+      const seen = state?.position;
       if (seen && typeof push?.offset === 'number' && seen.epoch === push.epoch) {
-        if (push.offset <= seen.offset || gaps.get(channel)?.has(push.offset)) return; // duplicate
+        if (push.offset <= seen.offset || state!.gap?.has(push.offset)) return; // duplicate
         // a gap (messages lost with a dead stream): hold back and resume from the last offset
         const entry = push.offset > seen.offset + 1 && covering(channel).find((e) => e.resume);
         if (entry) {
-          let gap = gaps.get(channel);
+          let gap = state!.gap;
           if (!gap) {
             gap = new Map();
-            gaps.set(channel, gap);
+            state!.gap = gap;
             void send(entry);
           }
           gap.set(push.offset, message);
@@ -331,9 +360,9 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
         }
       }
       moved++;
-      dispatch(message);
-      // the gap may be filled now: deliver what was held back
-      const gap = gaps.get(channel);
+      dispatch(message, state);
+      // the gap may be filled now: deliver what was held back (a handler may have dropped the state)
+      const gap = channels.get(channel)?.gap;
       if (gap) fillFrom(channel, gap);
     },
 
