@@ -42,8 +42,12 @@ interface Handle extends Subscription {
  * touches is a likely cache miss).
  */
 interface ChannelState {
-  /** Last position delivered to the app. */
-  position?: StreamPosition;
+  /**
+   * Last position delivered to the app (both set, or neither). Fields, not a position object: a
+   * delivery updates them in place instead of allocating one (and the epoch rarely changes).
+   */
+  offset?: number;
+  epoch?: string;
   /** Messages held back behind a gap, until the resume fills it. */
   gap?: Map<number, DataMessage>;
   /** The last resume sent for it: only that resume's wait may give up. */
@@ -86,6 +90,12 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     channels.set(channel, state);
     return state;
   };
+  const place = (state: ChannelState, { offset, epoch }: StreamPosition) => {
+    state.offset = offset;
+    if (state.epoch !== epoch) state.epoch = epoch;
+  };
+  const positionOf = ({ offset, epoch }: ChannelState): StreamPosition | undefined =>
+    epoch === undefined ? undefined : { offset: offset!, epoch };
   /**
    * New messages delivered, on any channel: the session's queue is moving. A resume replays every
    * resumed channel from its position, one channel after another, and most of them have no gap the
@@ -100,7 +110,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const seed = (from: Record<string, StreamPosition> = {}) => {
     for (const c in from) {
       const state = stateFor(c);
-      state.position ??= from[c]!;
+      if (state.epoch === undefined) place(state, from[c]!);
     }
   };
   /** The subscriptions covering a concrete channel. */
@@ -143,12 +153,14 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   function seenUnder(pattern: string): Record<string, StreamPosition> | undefined {
     if (!isWildcard(pattern)) {
       // A plain channel is a lookup: renewing or ending many subscriptions must not scan every position.
-      const position = channels.get(pattern)?.position;
+      const state = channels.get(pattern);
+      const position = state && positionOf(state);
       return position && { [pattern]: position };
     }
     let seen: Record<string, StreamPosition> | undefined;
-    for (const [channel, { position }] of channels) {
-      if (!position || !channelMatches(pattern, channel)) continue;
+    for (const [channel, state] of channels) {
+      const position = channelMatches(pattern, channel) && positionOf(state);
+      if (!position) continue;
       seen ??= {};
       seen[channel] = position;
     }
@@ -208,7 +220,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
           if (!push.recovered) {
             flushGap(channel);
             const top = push.positions?.[channel];
-            if (top) stateFor(channel).position = top;
+            if (top) place(stateFor(channel), top);
           } else if (channels.get(channel)?.gap) awaitFill(channel);
         }
         deps.emit('recovered', { channel: pattern, recovered: push.recovered });
@@ -233,7 +245,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     const hit = receiversOf(channel, known);
     // No subscription covers it (one in flight past an unsubscribe): no position to keep either.
     if (hit[0] && typeof push?.offset === 'number' && typeof push.epoch === 'string') {
-      stateFor(channel, known).position = { offset: push.offset, epoch: push.epoch };
+      place(stateFor(channel, known), push as StreamPosition);
     }
     for (const handle of hit) {
       // One that an earlier handler of this message unsubscribed gets nothing more.
@@ -276,7 +288,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   /** Delivers what waited behind a gap that is filled now, in order, up to the next hole. */
   function fillFrom(channel: string, gap: Map<number, DataMessage>): void {
     // No position once a handler unsubscribed the last subscription covering it: NaN ends the loop.
-    const after = () => (channels.get(channel)?.position?.offset ?? Number.NaN) + 1;
+    const after = () => (channels.get(channel)?.offset ?? Number.NaN) + 1;
     for (let next = gap.get(after()); next; next = gap.get(after())) {
       gap.delete(next.ext!.push!.offset!);
       dispatch(next);
@@ -341,11 +353,11 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       const { channel } = message;
       const push = message.ext?.push;
       const state = channels.get(channel);
-      const seen = state?.position;
-      if (seen && typeof push?.offset === 'number' && seen.epoch === push.epoch) {
-        if (push.offset <= seen.offset || state!.gap?.has(push.offset)) return; // duplicate
+      const seen = state?.offset;
+      if (seen !== undefined && typeof push?.offset === 'number' && state!.epoch === push.epoch) {
+        if (push.offset <= seen || state!.gap?.has(push.offset)) return; // duplicate
         // a gap (messages lost with a dead stream): hold back and resume from the last offset
-        const entry = push.offset > seen.offset + 1 && covering(channel).find((e) => e.resume);
+        const entry = push.offset > seen + 1 && covering(channel).find((e) => e.resume);
         if (entry) {
           let gap = state!.gap;
           if (!gap) {
