@@ -41,7 +41,9 @@ export function websocket(): TransportFactory {
             return;
           }
           socket.onopen = () => events.open();
-          const take = (data: unknown) => events.message(parseBatch(String(data)));
+          // The link's callback itself, not looked up on `events` per frame (one object fewer to reach).
+          const { message } = events;
+          const take = (data: unknown) => message(parseBatch(String(data)));
           if (socket.on) socket.on('message', take);
           else socket.onmessage = (event) => take(event.data);
           socket.onerror = (event) => close('error', event);
