@@ -1,6 +1,6 @@
 /** Every transport end to end on 127.0.0.1 with real sockets. */
 
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createIframeDecoder, decodeJsonp, type Message, type Reply } from '@push/protocol';
 import { eventually, handshake, post, WsClient } from '@push/test-kit/bayeux-client';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +200,25 @@ describe('eventsource', () => {
     const size = /^([0-9a-f]+)\r\n/.exec(text)!;
     expect(text.endsWith('\n\n\r\n')).toBe(true);
     expect(Buffer.byteLength(text) - size[0].length - 2).toBe(Number.parseInt(size[1]!, 16));
+  });
+
+  it('writes plain events to an HTTP/1.0 client, whose body is not chunked', async () => {
+    const clientId = await handshake(server.url, ['eventsource']);
+    await post(server.url, [{ channel: '/meta/subscribe', clientId, subscription: '/old', id: '2' }]);
+    const socket = connect(server.port, '127.0.0.1');
+    clients.push({ close: () => socket.destroy() });
+    let raw = '';
+    socket.on('data', (chunk: Buffer) => {
+      raw += chunk.toString('latin1');
+    });
+    socket.write(`GET /push/${clientId} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+    await eventually(() => raw.includes('\r\n\r\n:'));
+    await server.push.publish('/old', { n: 1 });
+    await eventually(() => raw.includes('"n":1'));
+    expect(raw).not.toMatch(/transfer-encoding/i);
+    const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+    // Straight after the padding comment's blank line: the event, no chunk size before it.
+    expect(body).toMatch(/\n\nid: 1\ndata: \[\{"channel":"\/old","data":\{"n":1\}.*\}\]\n\n$/s);
   });
 
   it('tells an unknown clientId to handshake again', async () => {
