@@ -8,6 +8,7 @@
 import {
   channelMatches,
   type DataMessage,
+  isDataMessage,
   isValidChannel,
   isWildcard,
   type Message,
@@ -71,8 +72,11 @@ export interface SubscriptionsDeps {
 
 export interface Subscriptions {
   subscribe(channel: string, handler: MessageHandler, options?: SubscribeOptions): Subscription;
-  /** Delivers a data message to matching handles, dropping what was already seen. */
-  deliver(message: DataMessage): void;
+  /**
+   * Delivers a data message to matching handles, dropping what was already seen; ignores any other
+   * message (the connection passes on everything that is not a reply to a request).
+   */
+  deliver(message: Message): void;
   /** Renews subscriptions after (re)connecting; all of them when the session is new. */
   renew(fresh: boolean): void;
 }
@@ -350,6 +354,7 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     },
 
     deliver(message) {
+      if (!isDataMessage(message)) return;
       const { channel } = message;
       const push = message.ext?.push;
       const state = channels.get(channel);
@@ -373,9 +378,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       }
       moved++;
       dispatch(message, state);
-      // the gap may be filled now: deliver what was held back (a handler may have dropped the state)
-      const gap = channels.get(channel)?.gap;
-      if (gap) fillFrom(channel, gap);
+      // The gap may be filled now: deliver what was held back (unless a handler dropped the channel).
+      if (state?.gap && channels.get(channel) === state) fillFrom(channel, state.gap);
     },
 
     renew(fresh) {
