@@ -43,9 +43,11 @@ export function websocket(): TransportFactory {
           socket.onopen = () => events.open();
           // The link's callback itself, not looked up on `events` per frame (one object fewer to reach).
           const { message } = events;
-          const take = (data: unknown) => message(parseBatch(String(data)));
+          // Node's ws hands a text frame over as a Buffer: its toString() (String(buffer) costs
+          // twice as much, through ToPrimitive). A browser's event.data is a string already.
+          const take = (data: { toString(): string }) => message(parseBatch(data.toString()));
           if (socket.on) socket.on('message', take);
-          else socket.onmessage = (event) => take(event.data);
+          else socket.onmessage = (event) => take(String(event.data));
           socket.onerror = (event) => close('error', event);
           socket.onclose = (event) => close('closed', event);
         },
