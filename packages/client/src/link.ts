@@ -12,6 +12,7 @@ import {
   TransportError,
   type TransportFactory,
 } from './transports/transport.js';
+import { parseBatch } from './wire.js';
 
 export interface Link {
   readonly factory: TransportFactory;
@@ -53,6 +54,18 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
     for (const p of pending.values()) p.reject(error);
     pending.clear();
   };
+  /** Takes a batch from the transport: replies settle their requests, the rest goes on. */
+  const take = (batch: Message[]) => {
+    if (closed) return; // a stale callback from a closed link: dropped
+    heard = clock.now() - born + 1;
+    for (const message of batch) {
+      const waiter = message.id !== undefined && isReply(message) ? pending.get(message.id) : undefined;
+      if (waiter) {
+        pending.delete(message.id!);
+        waiter.resolve(message as Reply);
+      } else onMessage(message);
+    }
+  };
   const link: Link = {
     factory,
     get closed() {
@@ -73,17 +86,8 @@ export function createLink(factory: TransportFactory, url: URL, env: Platform): 
       url,
       {
         open: () => closed || open.resolve(),
-        message(batch) {
-          if (closed) return; // a stale callback from a closed link: dropped
-          heard = clock.now() - born + 1;
-          for (const message of batch) {
-            const waiter = message.id !== undefined && isReply(message) ? pending.get(message.id) : undefined;
-            if (waiter) {
-              pending.delete(message.id!);
-              waiter.resolve(message as Reply);
-            } else onMessage(message);
-          }
-        },
+        message: take,
+        text: (frame) => take(parseBatch(frame.toString())),
         close(error) {
           if (closed) return;
           shutdown(error);

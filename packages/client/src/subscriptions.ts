@@ -53,8 +53,11 @@ interface ChannelState {
   gap?: Map<number, DataMessage>;
   /** The last resume sent for it: only that resume's wait may give up. */
   resumed?: number;
-  /** The handles its messages go to, in subscription order, while `at` is the current generation. */
-  receivers?: Handle[];
+  /**
+   * The handles its messages go to, in subscription order, while `at` is the current generation:
+   * the handle itself when there is one (most channels), an array when there are more.
+   */
+  receivers?: Handle | Handle[];
   at?: number;
 }
 
@@ -122,19 +125,20 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     [...entries.values()].filter((e) => channelMatches(e.pattern, channel));
   /**
    * The handles a channel's messages go to, in subscription order, found once and kept until a
-   * subscription or a handle comes or goes (`track`): a delivery then reads one short array, not
-   * every pattern and their sets. Only channels something covers get a state for it.
+   * subscription or a handle comes or goes (`track`): a delivery then reads the one handle (or a
+   * short array), not every pattern and their sets. Only channels something covers get a state.
    */
   let generation = 0;
-  const receiversOf = (channel: string, known = channels.get(channel)): Handle[] => {
-    if (known?.at === generation) return known.receivers!;
+  const receiversOf = (channel: string, known = channels.get(channel)): ChannelState['receivers'] => {
+    if (known?.at === generation) return known.receivers;
     const found = covering(channel).flatMap((entry) => [...entry.handles]);
-    if (found[0]) {
+    const receivers = found.length > 1 ? found : found[0];
+    if (receivers) {
       const state = stateFor(channel, known);
-      state.receivers = found;
+      state.receivers = receivers;
       state.at = generation;
     } else if (known) known.receivers = undefined;
-    return found;
+    return receivers;
   };
   /** Every change to `entries` or to a subscription's handles goes through here. */
   const track = <T>(change: T): T => {
@@ -248,19 +252,23 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     const push = message.ext?.push;
     const hit = receiversOf(channel, known);
     // No subscription covers it (one in flight past an unsubscribe): no position to keep either.
-    if (hit[0] && typeof push?.offset === 'number' && typeof push.epoch === 'string') {
+    if (!hit) return;
+    if (typeof push?.offset === 'number' && typeof push.epoch === 'string') {
       place(stateFor(channel, known), push as StreamPosition);
     }
-    for (const handle of hit) {
-      // One that an earlier handler of this message unsubscribed gets nothing more.
-      if (handle.state === 'unsubscribed') continue;
-      try {
-        handle.handler(message.data, message);
-      } catch (cause) {
-        // The app's own bug, not the server's refusal: its own code, delivery goes on.
-        const message = `${handle.channel} handler threw: ${cause}`;
-        deps.emit('error', new PushError('handler-failed', message, undefined, undefined, { cause }));
-      }
+    if (!Array.isArray(hit)) return call(hit, message);
+    for (const handle of hit) call(handle, message);
+  }
+
+  function call(handle: Handle, message: DataMessage): void {
+    // One that an earlier handler of this message unsubscribed gets nothing more.
+    if (handle.state === 'unsubscribed') return;
+    try {
+      handle.handler(message.data, message);
+    } catch (cause) {
+      // The app's own bug, not the server's refusal: its own code, delivery goes on.
+      const text = `${handle.channel} handler threw: ${cause}`;
+      deps.emit('error', new PushError('handler-failed', text, undefined, undefined, { cause }));
     }
   }
 

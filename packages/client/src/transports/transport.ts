@@ -187,6 +187,13 @@ export interface TransportEvents {
   open(): void;
   /** A batch arrived from the server (downstream, or the reply to an upstream POST). */
   message(batch: Message[]): void;
+  /**
+   * A frame of text arrived (a WebSocket message: a string, or a Node Buffer): the owner parses
+   * it as a batch and takes it as `message` would. Optional: a transport may parse and call
+   * `message` itself. The link implements it so that a frame reaches it with no closure of the
+   * transport's in between (with many clients in one process, each is a likely cache miss).
+   */
+  text?(frame: { toString(): string }): void;
   /** The transport died (not called after the owner's `close()`); it will not be used again. */
   close(error: TransportError): void;
 }

@@ -74,4 +74,23 @@ describe('websocket transport', () => {
     socket.receive('[{"channel":"/a","data":1}]');
     expect(got).toHaveLength(1);
   });
+
+  for (const Socket of [BrowserSocket, NodeWsSocket]) {
+    it(`${Socket.name}: hands each frame's text to the owner's text() when it has one, as a string or a Buffer`, () => {
+      const frames: string[] = [];
+      const events: TransportEvents = {
+        open: () => {},
+        message: () => {
+          throw new Error('parsed by the transport');
+        },
+        text: (frame) => frames.push(frame.toString()),
+        close: () => {},
+      };
+      websocket()
+        .create(new URL('https://example.com/push'), events, { WebSocket: Socket } as unknown as Platform)
+        .open();
+      Socket.last.receive('[{"channel":"/a","data":1}]');
+      expect(frames).toEqual(['[{"channel":"/a","data":1}]']);
+    });
+  }
 });

@@ -41,11 +41,11 @@ export function websocket(): TransportFactory {
             return;
           }
           socket.onopen = () => events.open();
-          // The link's callback itself, not looked up on `events` per frame (one object fewer to reach).
-          const { message } = events;
-          // Node's ws hands a text frame over as a Buffer: its toString() (String(buffer) costs
-          // twice as much, through ToPrimitive). A browser's event.data is a string already.
-          const take = (data: { toString(): string }) => message(parseBatch(data.toString()));
+          // The owner's own frame handler when it has one (the link does): ws calls it directly.
+          // Node's ws hands a text frame over as a Buffer, parsed from its toString() (String()
+          // costs twice as much, through ToPrimitive); a browser's event.data is a string already.
+          const take =
+            events.text ?? ((frame: { toString(): string }) => events.message(parseBatch(frame.toString())));
           if (socket.on) socket.on('message', take);
           else socket.onmessage = (event) => take(String(event.data));
           socket.onerror = (event) => close('error', event);
