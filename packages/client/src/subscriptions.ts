@@ -256,8 +256,8 @@ export function createSubscriptions(deps: SubscriptionsDeps): Subscriptions {
     if (typeof push?.offset === 'number' && typeof push.epoch === 'string') {
       place(stateFor(channel, known), push as StreamPosition);
     }
-    if (!Array.isArray(hit)) return call(hit, message);
-    for (const handle of hit) call(handle, message);
+    if (Array.isArray(hit)) for (const handle of hit) call(handle, message);
+    else call(hit, message);
   }
 
   function call(handle: Handle, message: DataMessage): void {
