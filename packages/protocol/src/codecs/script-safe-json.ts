@@ -24,29 +24,24 @@ const ESCAPES: Record<string, string> = {
 const PROTO_KEY = '"__proto__":';
 const PARSE_OPEN = 'JSON.parse(';
 
-function escapeForScript(json: string): string {
-  return json.replace(UNSAFE, (char) => ESCAPES[char]!);
-}
-
 /** `JSON.stringify(value)` with every script-breaking character escaped. */
 export function toScriptSafeJson(value: unknown): string {
   const json = JSON.stringify(value);
   if (json === undefined) throw new TypeError('Value cannot be serialized as JSON');
-  return escapeForScript(json);
+  return json.replace(UNSAFE, (char) => ESCAPES[char]!);
 }
 
 /**
  * A script expression that evaluates to `value` exactly as `JSON.parse` would build it. Usually
  * the JSON literal itself; a value with a `__proto__` key is sent as `JSON.parse("…")`, because
  * a literal would turn that key into the object's prototype and the key would never arrive.
+ * (The escapes never touch that key, and inside the string they decode to the same JSON.)
  * Read it back with {@link parseScriptExpression}.
  * @example toScriptExpression({ a: 1 }) // '{"a":1}'
  */
 export function toScriptExpression(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError('Value cannot be serialized as JSON');
-  if (!json.includes(PROTO_KEY)) return escapeForScript(json);
-  return `${PARSE_OPEN}${escapeForScript(JSON.stringify(json))})`;
+  const json = toScriptSafeJson(value);
+  return json.includes(PROTO_KEY) ? `${PARSE_OPEN}${toScriptSafeJson(json)})` : json;
 }
 
 /** Reads what {@link toScriptExpression} wrote without executing it. Throws on invalid JSON. */
