@@ -77,16 +77,12 @@ export class DeliveryQueue {
   /** Removes and returns everything queued. */
   drain(): Delivery[] {
     const items = this.items;
-    this.forget();
+    this.clear();
     // A caller may keep (and add to) what it drained: never hand out the shared empty array.
     return items === EMPTY ? [] : items;
   }
 
   clear(): void {
-    this.forget();
-  }
-
-  private forget(): void {
     this.items = EMPTY;
     this.firstChannel = undefined;
     this.high = undefined;

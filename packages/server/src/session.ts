@@ -570,7 +570,7 @@ export class Session implements DeadlineTarget {
     this.heldDeadline = undefined;
   }
 
-  /** Everything queued, in order; the queue goes with it (it is made again for the next delivery). */
+  /** Everything queued, in order. */
   private takeQueued(): Delivery[] {
     // The emptied queue stays for the next delivery: a stream drains it every tick, and a new
     // one each time was an allocation per delivery per subscriber.

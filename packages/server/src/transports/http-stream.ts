@@ -68,8 +68,9 @@ class HttpStreamConnection implements Connection {
    * subscriber. Only when the body is chunked, its headers are out and nothing of the response
    * waits outside the socket (so the chunk lands after everything written before it), and the
    * socket is not backed up (then `res.write` is used, so the response waits for its `drain`).
-   * `_headerSent` is private to Node: `http-stream.test.ts` fails if it goes, rather than every
-   * chunk silently taking the slow path.
+   * `_headerSent` is private to Node: the eventsource test that checks each socket gets the shared
+   * chunk in one write (`test/transports.test.ts`) fails if it goes, rather than every chunk
+   * silently taking the slow path.
    */
   private chunkedSocket(): Socket | undefined {
     const { res } = this;

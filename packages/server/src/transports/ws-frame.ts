@@ -34,7 +34,7 @@ export function encodeTextFrame(text: string): Buffer {
 }
 
 /**
- * The TCP socket under a ws WebSocket (`_socket`, private to ws; `websocket.test.ts` fails if it
+ * The TCP socket under a ws WebSocket (`_socket`, private to ws; `ws-frame.test.ts` fails if it
  * is renamed). Writing whole frames to it keeps their order with ws's own frames (pongs, close):
  * ws writes straight to it too, and the transport never uses what could hold a frame back in ws's
  * sender (compression, Blob payloads).
