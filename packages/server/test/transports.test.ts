@@ -62,6 +62,33 @@ describe('websocket', () => {
     }
   });
 
+  it('writes each reply batch to the socket as one whole frame, header included', async () => {
+    // What the server writes to its sockets, per write call (ws.send would write the header and
+    // the payload as two buffers, gathered into one writev).
+    const written: Buffer[] = [];
+    server.http.on('connection', (socket: Socket) => {
+      const write = socket.write;
+      socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+        if (Buffer.isBuffer(chunk)) written.push(chunk);
+        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as Socket['write'];
+    });
+    const a = await WsClient.open(server.wsUrl);
+    clients.push(a);
+    await a.start(['/whole']);
+    for (const channel of ['/meta/handshake', '/meta/subscribe']) {
+      const frames = written.filter((bytes) => bytes.includes(`"channel":"${channel}"`));
+      expect(frames, channel).toHaveLength(1);
+      const frame = frames[0]!;
+      expect(frame[0]).toBe(0x81); // FIN + text: the header is in the same write
+      const length = frame[1]! < 126 ? frame[1]! : frame.readUInt16BE(2);
+      const header = frame[1]! < 126 ? 2 : 4;
+      expect(frame.length).toBe(header + length);
+      const [reply] = JSON.parse(frame.subarray(header).toString()) as Reply[];
+      expect(reply).toMatchObject({ channel, successful: true });
+    }
+  });
+
   it('accepts a handshake over HTTP first and the connect over the socket (Faye style)', async () => {
     const clientId = await handshake(server.url, ['websocket']);
     const a = await WsClient.open(server.wsUrl);

@@ -23,7 +23,7 @@ import type { RequestInfo } from '../options.js';
 import type { Relay, RelayPeer } from '../relay.js';
 import type { ConnectResponder, Session } from '../session.js';
 import type { Connection } from './connection.js';
-import { rawSocketOf } from './ws-frame.js';
+import { encodeTextFrame, rawSocketOf } from './ws-frame.js';
 
 /** The request info of sockets on a server without an `authenticate` hook (nobody reads it). */
 const NO_REQUEST: RequestInfo = Object.freeze({
@@ -194,15 +194,18 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
 
   writeBatch(replies: readonly Message[], deliveries: readonly Delivery[]): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    let frame: string;
+    let frame: Buffer;
     try {
-      frame = encodeMixedBatch(replies, deliveries);
+      frame = encodeTextFrame(encodeMixedBatch(replies, deliveries));
     } catch (error) {
       // Nothing half-written: close this socket (1011) and let the caller end the session.
       this.ws.close(1011, 'server error');
       throw error;
     }
-    this.ws.send(frame);
+    // One buffer and one write, as deliveries go (ws-frame.ts): ws.send would build a header and
+    // write both through a writev, which made the four replies of every connect (handshake,
+    // confirm, subscribe, connect) most of what a connection storm allocates in ws and the stream.
+    rawSocketOf(this.ws).write(frame);
   }
 
   sendError(error: string): void {
