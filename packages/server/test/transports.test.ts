@@ -32,6 +32,19 @@ async function readStream(response: Response, onText: (text: string) => boolean)
   }
 }
 
+/** Every Buffer the server writes to its sockets from now on, one entry per `write` call. */
+function recordSocketWrites(): Buffer[] {
+  const written: Buffer[] = [];
+  server.http.on('connection', (socket: Socket) => {
+    const write = socket.write;
+    socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      if (Buffer.isBuffer(chunk)) written.push(chunk);
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as Socket['write'];
+  });
+  return written;
+}
+
 describe('websocket', () => {
   it('handshakes over the socket, subscribes with wildcards, publishes and receives with offsets', async () => {
     const a = await WsClient.open(server.wsUrl);
@@ -63,16 +76,8 @@ describe('websocket', () => {
   });
 
   it('writes each reply batch to the socket as one whole frame, header included', async () => {
-    // What the server writes to its sockets, per write call (ws.send would write the header and
-    // the payload as two buffers, gathered into one writev).
-    const written: Buffer[] = [];
-    server.http.on('connection', (socket: Socket) => {
-      const write = socket.write;
-      socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-        if (Buffer.isBuffer(chunk)) written.push(chunk);
-        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-      } as Socket['write'];
-    });
+    // ws.send would write the header and the payload as two buffers, gathered into one writev.
+    const written = recordSocketWrites();
     const a = await WsClient.open(server.wsUrl);
     clients.push(a);
     await a.start(['/whole']);
@@ -194,15 +199,8 @@ describe('eventsource', () => {
   });
 
   it('writes each delivery to the socket as one chunk, shared by every subscriber', async () => {
-    // What the server writes to its sockets, per write call (request bodies and fetch's own aside).
-    const written: Buffer[] = [];
-    server.http.on('connection', (socket: Socket) => {
-      const write = socket.write;
-      socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-        if (Buffer.isBuffer(chunk)) written.push(chunk);
-        return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-      } as Socket['write'];
-    });
+    // Request bodies and fetch's own writes aside.
+    const written = recordSocketWrites();
     const streams: Array<{ response: Response; text: string }> = [];
     for (let i = 0; i < 2; i++) {
       const clientId = await handshake(server.url, ['eventsource']);
