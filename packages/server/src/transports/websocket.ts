@@ -203,8 +203,8 @@ export class WebSocketConnection implements Connection, ConnectResponder, Deadli
       throw error;
     }
     // One buffer and one write, as deliveries go (ws-frame.ts): ws.send would build a header and
-    // write both through a writev, which made the four replies of every connect (handshake,
-    // confirm, subscribe, connect) most of what a connection storm allocates in ws and the stream.
+    // write both through a writev, for each of the four replies of every connect (handshake,
+    // confirm, subscribe, connect): about 2.7 KB of the 42 KB a connection allocated in a storm.
     rawSocketOf(this.ws).write(frame);
   }
 
