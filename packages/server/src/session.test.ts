@@ -261,6 +261,65 @@ describe('Session on a transport switch', () => {
     expect(session.queued).toBe(50);
   });
 
+  /** Batch 1 is a connect reply carrying 1..60 (no stream then); an adopted stream then carries 61..80 and is cut. */
+  async function replyThenCutStream() {
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    for (let offset = 1; offset <= 60; offset++) session.deliver(delivery(offset));
+    expect(session.answerNow({ ...reply }).deliveries.map((d) => d.offset)).toEqual(range(1, 60));
+    const conn = stream();
+    session.attach(conn, 'eventsource');
+    session.connectedOver('eventsource');
+    for (let offset = 61; offset <= 80; offset++) session.deliver(delivery(offset));
+    await tick();
+    expect(conn.frames.flat()).toEqual(range(61, 80));
+    session.detach(conn);
+    return { h, session };
+  }
+
+  it('a cut stream sends again what it carried, not what a connect reply carried: that batch waits for the ack', async () => {
+    const { h, session } = await replyThenCutStream();
+    expect(session.queued).toBe(20);
+    session.acknowledge(1); // the reply arrived
+    expect(session.queued).toBe(20);
+    const poll = answers();
+    session.hold({ ...reply }, poll.responder, 30_000);
+    expect(poll.got.flat()).toEqual(range(61, 80));
+    expect(h.overflows).toBe(0);
+  });
+
+  it('a connect reply lost while its stream was cut goes out again on the ack that misses it', async () => {
+    const { h, session } = await replyThenCutStream();
+    session.acknowledge(0); // the reply never arrived either
+    const poll = answers();
+    session.hold({ ...reply }, poll.responder, 30_000);
+    expect([...poll.got.flat()].sort((a, b) => a - b)).toEqual(range(1, 80));
+    expect(h.overflows).toBe(0);
+  });
+
+  it('a stream cut right after a resume does not fill the queue with what the connect reply already carried', async () => {
+    // The chaos run's SSE client: a connect reply carried 70 of a 100 queue, its new stream was cut
+    // before the next connect acked it. Queued again too, the 70 and 40 live ones overflowed.
+    const h = host();
+    const session = new Session('c1', anonymous, h, 100);
+    session.ackEnabled = true;
+    for (let offset = 1; offset <= 70; offset++) session.deliver(delivery(offset));
+    session.answerNow({ ...reply });
+    const conn = stream();
+    session.attach(conn, 'eventsource');
+    session.connectedOver('eventsource');
+    for (let offset = 71; offset <= 80; offset++) session.deliver(delivery(offset));
+    await tick();
+    session.detach(conn);
+    for (let offset = 81; offset <= 120; offset++) session.deliver(delivery(offset));
+    expect(h.overflows).toBe(0);
+    session.acknowledge(1);
+    const poll = answers();
+    session.hold({ ...reply }, poll.responder, 30_000);
+    expect(poll.got.flat()).toEqual(range(71, 120));
+  });
+
   it('a connect over another transport closes a stream its client does not read and sends again what the stream carried', async () => {
     const h = host();
     const session = new Session('c1', anonymous, h, 100);

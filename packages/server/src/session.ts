@@ -22,7 +22,10 @@ export interface ConnectResponder {
 
 interface AckBatch {
   batch: number;
+  /** The stream's deliveries the batch numbered (first), then those its connect reply carried. */
   deliveries: Delivery[];
+  /** How many of `deliveries` went out on a stream. */
+  streamed: number;
 }
 
 /**
@@ -399,12 +402,35 @@ export class Session implements DeadlineTarget {
    * what it already has by offset. Without this, an upgrade probe the client gave up on (closed
    * right after it attached) took a replay's tail, and the next poll's reply numbered it as sent:
    * the tail was never delivered and no later message revealed the gap.
+   *
+   * What a batch's connect reply carried itself did not ride on the stream: it stays numbered, and
+   * the client's next ack says whether it arrived (`acknowledge`). Queued again here too, it went
+   * out twice, and after a resume the copies filled the queue: an SSE client whose stream was cut
+   * twice within two connects of a replay had 990 queued, nearly all of them already read, and was
+   * cut as too slow (chaos run, 100 msg/s).
    */
   private resendUnconfirmed(): void {
     const book = this.ackBook;
     if (book === undefined) return;
-    this.ackBook = undefined;
-    const unseen = [...book.unacked.flatMap((entry) => entry.deliveries), ...book.open];
+    const unseen: Delivery[] = [];
+    const replied: AckBatch[] = [];
+    let repliedCount = 0;
+    for (const entry of book.unacked) {
+      const { batch, deliveries, streamed } = entry;
+      if (streamed === 0) replied.push(entry);
+      else {
+        for (let i = 0; i < streamed; i++) unseen.push(deliveries[i]!);
+        if (streamed < deliveries.length)
+          replied.push({ batch, deliveries: deliveries.slice(streamed), streamed: 0 });
+      }
+      repliedCount += deliveries.length - streamed;
+    }
+    for (const delivery of book.open) unseen.push(delivery);
+    if (replied.length > 0) {
+      book.unacked = replied;
+      book.unackedCount = repliedCount;
+      book.open = [];
+    } else this.ackBook = undefined;
     if (unseen.length > 0) this.requeue(unseen);
   }
 
@@ -600,11 +626,12 @@ export class Session implements DeadlineTarget {
     const batch = ++this.ackCounter;
     const book = this.ackBook;
     const open = book?.open;
-    const sent = open !== undefined && open.length > 0 ? [...open, ...deliveries] : deliveries;
+    const streamed = open?.length ?? 0;
+    const sent = streamed > 0 ? [...open!, ...deliveries] : deliveries;
     if (book) book.open = [];
     if (sent.length > 0) {
       const unconfirmed = this.acks();
-      unconfirmed.unacked.push({ batch, deliveries: sent });
+      unconfirmed.unacked.push({ batch, deliveries: sent, streamed });
       unconfirmed.unackedCount += sent.length;
       if (unconfirmed.unackedCount > this.maxQueue) queueMicrotask(() => this.host.overflow(this));
     } else if (book && book.unacked.length === 0) {
