@@ -13,6 +13,7 @@ import {
   iframe,
   longPolling,
   type PushClient,
+  type Subscription,
   type TransportFactory,
   websocket,
 } from '@push/client';
@@ -152,6 +153,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     timeline: Array<[number, string]>;
   }
   const watched: Watched[] = [];
+  const subscriptions: Subscription[] = [];
   const orders = o.orders ?? ALL_ORDERS;
   for (let i = 0; i < o.clients; i++) {
     const order = orders[i % orders.length]!;
@@ -212,13 +214,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const record = (data: unknown, message: { channel: string }) =>
       w.got.get(message.channel)?.push((data as { seq: number }).seq);
     // Half subscribe with one wildcard, half with one subscription per channel.
-    if (i % 2 === 0) client.subscribe('/chaos/*', record);
-    else for (const channel of channels) client.subscribe(channel, record);
+    if (i % 2 === 0) subscriptions.push(client.subscribe('/chaos/*', record));
+    else for (const channel of channels) subscriptions.push(client.subscribe(channel, record));
     watched.push(w);
   }
   const connectMs = 15_000 + 100 * o.clients;
   const deadline = Date.now() + connectMs;
-  while (watched.some((w) => w.client.state !== 'connected')) {
+  // Connected and every subscription confirmed: a message published before a subscription took
+  // effect is not owed to it (under load the confirmation came more than 1 s after connecting, and
+  // the first message of the run went missing for that client).
+  const ready = () =>
+    watched.every((w) => w.client.state === 'connected') &&
+    subscriptions.every((s) => s.state === 'subscribed');
+  while (!ready()) {
     if (Date.now() > deadline) {
       await Promise.all(watched.map((w) => w.client.close().catch(() => {})));
       await proxy.close();
@@ -226,12 +234,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const stuck = watched.filter((w) => w.client.state !== 'connected');
       const orders = [...new Set(stuck.map((w) => `[${w.order.join(',')}] ${w.client.state}`))];
       throw new Error(
-        `chaos seed=${o.seed}: ${stuck.length} of ${o.clients} clients not connected within ${connectMs} ms: ${orders.join('; ')}; errors ${JSON.stringify(stuck[0]?.errors)}`,
+        `chaos seed=${o.seed}: ${stuck.length} of ${o.clients} clients not connected within ${connectMs} ms: ${orders.join('; ')}; ` +
+          `errors ${JSON.stringify(stuck[0]?.errors)}; subscriptions not confirmed ${subscriptions.filter((s) => s.state !== 'subscribed').length}`,
       );
     }
     await sleep(50);
   }
-  await sleep(300); // subscriptions acknowledged
 
   // ---- the fault schedule, drawn from the seed ----
   const schedule: Array<{ at: number; what: string; fault: boolean; run: () => unknown }> = [];
