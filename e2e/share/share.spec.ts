@@ -265,6 +265,11 @@ for (const transport of ['eventsource', 'long-polling'] as const) {
 
 // The worker script is not there (a 404): each tab hears `error` on its SharedWorker, says why on
 // the client's `error` event and joins the leader-tab election; the tabs still share one session.
+// The first tab always hears it. A later tab may not: Chromium joins a SharedWorker constructed
+// while the same worker is failing to that worker and does not always fire `error` at it (3 of 20
+// runs on a loaded machine, also with each tab opened only after the one before had heard its
+// error). That tab falls back on the answer timeout instead ("never answered"), to the same
+// election, which the rest of the test checks.
 test('eventsource: a SharedWorker script that 404s falls back to the election with one session', async ({
   context,
 }) => {
@@ -283,11 +288,17 @@ test('eventsource: a SharedWorker script that 404s falls back to the election wi
   const infos = await Promise.all(pages.map(info));
   expect(infos.map((i) => i.sharing?.holder)).toEqual(['tab', 'tab', 'tab']);
   expect(infos.filter((i) => i.sharing?.here)).toHaveLength(1);
-  for (const page of pages) {
-    const errors: string[] = await page.evaluate(() => (window as any).shareTab.errors);
-    expect(errors).toEqual([
-      'connection-lost: share.worker: the worker failed to load or start (error event); the tabs elect a leader instead',
-    ]);
+  const errors: string[][] = await Promise.all(
+    pages.map((page) => page.evaluate(() => (window as any).shareTab.errors)),
+  );
+  expect(errors[0]).toEqual([
+    'connection-lost: share.worker: the worker failed to load or start (error event); the tabs elect a leader instead',
+  ]);
+  for (const said of errors.slice(1)) {
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^connection-lost: share\.worker: the worker (failed to load or start \(error event\)|never answered \(\d+ ms\)); the tabs elect a leader instead$/,
+    );
   }
   const n = 100;
   await stack.ctl('stream', { channel, count: n, intervalMs: 5 });
