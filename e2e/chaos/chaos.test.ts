@@ -46,9 +46,11 @@ function expectDelivered(report: ChaosReport): void {
   expect(report.unrecovered).toBe(0); // history holds the whole run
   // A client that reads is never cut as slow. One cut off for longer than its queue holds is
   // (the documented outcome: 429 with handshake advice, then a resume from history that the
-  // checks above prove whole); the test command's faults are far shorter than that.
-  if (report.messagesPerFault < DEFAULT_MAX_QUEUE)
-    expect({ overflows: report.overflows ?? 0, cut429: report.cut429 }).toEqual({ overflows: 0, cut429: 0 });
+  // checks above prove whole). The test command's faults are far shorter than that, but on a
+  // loaded machine a client's attempts can miss the gaps between faults and keep it away through
+  // several of them (8 s in one run: its session filled and was cut). So each cut session must
+  // belong to a client that was away longer than one fault and one more attempt.
+  if (report.messagesPerFault < DEFAULT_MAX_QUEUE) expect(report.cutReading).toEqual([]);
 }
 
 /** The scenario: a buffering proxy appears mid-stream and stays; all step down. */

@@ -80,6 +80,22 @@ export interface ChaosReport {
   overflows: number | undefined;
   /** Errors with Bayeux code 429 seen by clients (a session cut as slow). */
   cut429: number;
+  /**
+   * Clients that, once the stream had started, were not connected for longer than one fault and
+   * one more attempt (`awayLongMs`) at a stretch: through faults back to back, or with attempts too
+   * slow for the gaps between them on a loaded machine. Such a client is not reading, and its
+   * session may fill its queue and be cut (the documented outcome).
+   */
+  awayLong: number;
+  /** What counts as a long stretch away: one fault's span plus `attemptTimeout`, in ms. */
+  awayLongMs: number;
+  /** The longest stretch any client was not connected after the stream started, in ms. */
+  awayMaxMs: number;
+  /**
+   * Sessions cut as slow (the server's overflow, or a 429 a client saw) whose client was never away
+   * longer than `awayLongMs`: a client that reads, cut. Each says which client and why it counts.
+   */
+  cutReading: string[];
   /** The transport each client ended on, counted. */
   transportsSeen: Partial<Record<ConnectionType, number>>;
   schedule: string[];
@@ -118,6 +134,9 @@ const factories: Record<ChaosTransport, () => TransportFactory> = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Each client's negotiation deadline: short, so a dead or buffered path is left within the run. */
+const ATTEMPT_TIMEOUT = 1500;
+
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const log = o.log ?? (() => {});
   const broker = o.broker ?? 'memory';
@@ -151,6 +170,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     errors: string[];
     /** Its last events (state, transport, recovered, error) with their wall-clock time. */
     timeline: Array<[number, string]>;
+    /** Since when it has not been connected (undefined while connected). */
+    downSince: number | undefined;
+    /** Its longest stretch not connected after the stream started, in ms. */
+    awayMs: number;
+    /** Every clientId it was connected with (a new one after each new handshake). */
+    ids: Set<string>;
   }
   const watched: Watched[] = [];
   const subscriptions: Subscription[] = [];
@@ -164,7 +189,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       storage: null,
       // Short deadlines so a dead or buffered path is left within the run, and a dead connection is
       // noticed before its server queue (100 msg/s) reaches the default maxQueue.
-      attemptTimeout: 1500,
+      attemptTimeout: ATTEMPT_TIMEOUT,
       heartbeatGrace: 1500,
       backoff: { base: 50, max: 500 },
       upgradeDelay: 2000,
@@ -181,6 +206,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       last: undefined,
       errors: [],
       timeline: [],
+      downSince: Date.now(),
+      awayMs: 0,
+      ids: new Set(),
     };
     const note = (what: string) => {
       w.timeline.push([Date.now(), what]);
@@ -193,6 +221,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       note(`error ${error.code}${error.bayeuxCode ? `/${error.bayeuxCode}` : ''}`),
     );
     client.on('state', (state) => state === 'reconnecting' && w.reconnects++);
+    client.on('state', (state) => {
+      if (state !== 'connected') {
+        w.downSince ??= Date.now();
+        return;
+      }
+      if (client.clientId) w.ids.add(client.clientId);
+      if (w.downSince !== undefined) {
+        w.awayMs = Math.max(w.awayMs, Date.now() - w.downSince);
+        w.downSince = undefined;
+      }
+    });
     // Counted from what the client connected on, whether it switched in place (fallback, upgrade)
     // or across a reconnect (a new negotiation that settled on another transport).
     client.on('transport', ({ transport }) => {
@@ -240,6 +279,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     await sleep(50);
   }
+
+  for (const w of watched) w.awayMs = 0; // connecting is not being away
 
   // ---- the fault schedule, drawn from the seed ----
   const schedule: Array<{ at: number; what: string; fault: boolean; run: () => unknown }> = [];
@@ -377,6 +418,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const reconnects = watched.reduce((n, w) => n + w.reconnects, 0);
   const switches = watched.reduce((n, w) => n + w.switches, 0);
   const cut429 = watched.reduce((n, w) => n + w.cut429, 0);
+  const now = Date.now();
+  const away = watched.map((w) => Math.max(w.awayMs, w.downSince === undefined ? 0 : now - w.downSince));
+  const awayLongMs = span + ATTEMPT_TIMEOUT;
+  const awayLong = away.filter((ms) => ms > awayLongMs).length;
+  const awayMaxMs = Math.max(0, ...away);
+  const cutReading: string[] = [];
+  const reading = (i: number) => away[i]! <= awayLongMs;
+  for (const id of cluster.overflowed() ?? []) {
+    const owner = watched.findIndex((w) => w.ids.has(id));
+    if (owner < 0) cutReading.push(`session ${id} overflowed: no client was connected with it`);
+    else if (reading(owner))
+      cutReading.push(`client ${owner} overflowed (session ${id}), away at most ${away[owner]} ms`);
+  }
+  watched.forEach((w, i) => {
+    if (w.cut429 > 0 && reading(i)) cutReading.push(`client ${i} saw 429, away at most ${away[i]} ms`);
+  });
   const elapsed = Date.now() - start;
 
   await Promise.all(watched.map((w) => w.client.close().catch(() => {})));
@@ -389,7 +446,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const line =
     `chaos seed=${o.seed} broker=${broker} clients=${o.clients} channels=${o.channels} ` +
     `messages=${o.messages} rate=${o.rate} ended-on=${ended} reordered=${reordered} ` +
-    `overflows=${overflows ?? 'n/a'} cut429=${cut429} disconnected=${disconnected} seconds=${Math.round(elapsed / 1000)} ` +
+    `overflows=${overflows ?? 'n/a'} cut429=${cut429} away-long=${awayLong} away-max=${awayMaxMs}ms disconnected=${disconnected} seconds=${Math.round(elapsed / 1000)} ` +
     `faults=${faults} reconnects=${reconnects} switches=${switches} lost=${lost} ` +
     `duplicated=${duplicated} unrecovered=${unrecovered}`;
   return {
@@ -409,6 +466,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     disconnected,
     overflows,
     cut429,
+    awayLong,
+    awayLongMs,
+    awayMaxMs,
+    cutReading,
     transportsSeen,
     schedule: schedule.map((s) => `${s.at}ms ${s.what}`),
     problems,

@@ -29,6 +29,8 @@ export interface Cluster {
   crash(random: () => number): Promise<string>;
   /** Sessions the servers cut as slow (`429:queue`) so far, where the servers can be asked. */
   overflows(): number | undefined;
+  /** The clientIds of those sessions (from the server's `disconnect` events), where it can be asked. */
+  overflowed(): readonly string[] | undefined;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,10 @@ export async function memoryCluster(): Promise<Cluster> {
   let server = await listen(0, createFileBroker(historyFile, CHAOS_HISTORY));
   const port = (server.http.address() as AddressInfo).port;
   let overflows = 0;
+  const overflowed: string[] = [];
+  const watch = (local: Local) =>
+    local.push.on('disconnect', ({ clientId, reason }) => reason === 'overflow' && overflowed.push(clientId));
+  watch(server);
   let down: Promise<void> | undefined;
   return {
     target: () => ({ host: '127.0.0.1', port }),
@@ -82,6 +88,7 @@ export async function memoryCluster(): Promise<Cluster> {
         await crashLocal(server);
         await sleep(pause);
         server = await listen(port, createFileBroker(historyFile, CHAOS_HISTORY));
+        watch(server);
       };
       down = restart();
       await down;
@@ -89,6 +96,7 @@ export async function memoryCluster(): Promise<Cluster> {
       return `server restarted after ${pause}ms down`;
     },
     overflows: () => overflows + server.push.metrics().queueOverflows,
+    overflowed: () => overflowed,
     async close() {
       await crashLocal(server);
       rmSync(historyFile, { force: true });
@@ -188,6 +196,7 @@ export async function redisCluster(
       return `node ${index + 1} of ${nodes.length} killed (SIGKILL)`;
     },
     overflows: () => undefined, // the nodes are other processes: their 429s show up at the clients
+    overflowed: () => undefined,
     async close() {
       await Promise.all(nodes.map(killed));
       await publisher.close();
