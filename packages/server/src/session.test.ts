@@ -261,19 +261,22 @@ describe('Session on a transport switch', () => {
     expect(session.queued).toBe(50);
   });
 
-  /** Batch 1 is a connect reply carrying 1..60 (no stream then); an adopted stream then carries 61..80 and is cut. */
-  async function replyThenCutStream() {
+  /**
+   * Batch 1 is a connect reply carrying 1..`replied` (no stream then); an adopted stream then
+   * carries the next ones up to `streamed` and is cut (a queue of 100).
+   */
+  async function replyThenCutStream(replied = 60, streamed = 80) {
     const h = host();
     const session = new Session('c1', anonymous, h, 100);
     session.ackEnabled = true;
-    for (let offset = 1; offset <= 60; offset++) session.deliver(delivery(offset));
-    expect(session.answerNow({ ...reply }).deliveries.map((d) => d.offset)).toEqual(range(1, 60));
+    for (let offset = 1; offset <= replied; offset++) session.deliver(delivery(offset));
+    expect(session.answerNow({ ...reply }).deliveries.map((d) => d.offset)).toEqual(range(1, replied));
     const conn = stream();
     session.attach(conn, 'eventsource');
     session.connectedOver('eventsource');
-    for (let offset = 61; offset <= 80; offset++) session.deliver(delivery(offset));
+    for (let offset = replied + 1; offset <= streamed; offset++) session.deliver(delivery(offset));
     await tick();
-    expect(conn.frames.flat()).toEqual(range(61, 80));
+    expect(conn.frames.flat()).toEqual(range(replied + 1, streamed));
     session.detach(conn);
     return { h, session };
   }
@@ -301,17 +304,7 @@ describe('Session on a transport switch', () => {
   it('a stream cut right after a resume does not fill the queue with what the connect reply already carried', async () => {
     // The chaos run's SSE client: a connect reply carried 70 of a 100 queue, its new stream was cut
     // before the next connect acked it. Queued again too, the 70 and 40 live ones overflowed.
-    const h = host();
-    const session = new Session('c1', anonymous, h, 100);
-    session.ackEnabled = true;
-    for (let offset = 1; offset <= 70; offset++) session.deliver(delivery(offset));
-    session.answerNow({ ...reply });
-    const conn = stream();
-    session.attach(conn, 'eventsource');
-    session.connectedOver('eventsource');
-    for (let offset = 71; offset <= 80; offset++) session.deliver(delivery(offset));
-    await tick();
-    session.detach(conn);
+    const { h, session } = await replyThenCutStream(70, 80);
     for (let offset = 81; offset <= 120; offset++) session.deliver(delivery(offset));
     expect(h.overflows).toBe(0);
     session.acknowledge(1);
