@@ -48,8 +48,8 @@ function expectDelivered(report: ChaosReport): void {
   // (the documented outcome: 429 with handshake advice, then a resume from history that the
   // checks above prove whole). The test command's faults are far shorter than that, but on a
   // loaded machine a client's attempts can miss the gaps between faults and keep it away through
-  // several of them (8 s in one run: its session filled and was cut). So each cut session must
-  // belong to a client that was away longer than one fault and one more attempt.
+  // several of them (8 s in one run: its session filled and was cut). So each cut must fall inside
+  // a stretch of its client's away longer than one fault and one more attempt.
   if (report.messagesPerFault < DEFAULT_MAX_QUEUE) expect(report.cutReading).toEqual([]);
 }
 

@@ -92,8 +92,9 @@ export interface ChaosReport {
   /** The longest stretch any client was not connected after the stream started, in ms. */
   awayMaxMs: number;
   /**
-   * Sessions cut as slow (the server's overflow, or a 429 a client saw) whose client was never away
-   * longer than `awayLongMs`: a client that reads, cut. Each says which client and why it counts.
+   * Sessions cut as slow while their client read: a server overflow not inside a stretch of its
+   * client's longer than `awayLongMs` away, or a 429 seen by a client never away that long (the
+   * Redis nodes are other processes: only the 429 tells). Each says which client and why.
    */
   cutReading: string[];
   /** The transport each client ended on, counted. */
@@ -172,8 +173,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     timeline: Array<[number, string]>;
     /** Since when it has not been connected (undefined while connected). */
     downSince: number | undefined;
-    /** Its longest stretch not connected after the stream started, in ms. */
-    awayMs: number;
+    /** Its stretches not connected after the stream started: [from, to] (`Date.now()`). */
+    stretches: Array<[number, number]>;
     /** Every clientId it was connected with (a new one after each new handshake). */
     ids: Set<string>;
   }
@@ -207,7 +208,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       errors: [],
       timeline: [],
       downSince: Date.now(),
-      awayMs: 0,
+      stretches: [],
       ids: new Set(),
     };
     const note = (what: string) => {
@@ -228,7 +229,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
       if (client.clientId) w.ids.add(client.clientId);
       if (w.downSince !== undefined) {
-        w.awayMs = Math.max(w.awayMs, Date.now() - w.downSince);
+        w.stretches.push([w.downSince, Date.now()]);
         w.downSince = undefined;
       }
     });
@@ -280,7 +281,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await sleep(50);
   }
 
-  for (const w of watched) w.awayMs = 0; // connecting is not being away
+  for (const w of watched) w.stretches = []; // connecting is not being away
 
   // ---- the fault schedule, drawn from the seed ----
   const schedule: Array<{ at: number; what: string; fault: boolean; run: () => unknown }> = [];
@@ -419,20 +420,26 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const switches = watched.reduce((n, w) => n + w.switches, 0);
   const cut429 = watched.reduce((n, w) => n + w.cut429, 0);
   const now = Date.now();
-  const away = watched.map((w) => Math.max(w.awayMs, w.downSince === undefined ? 0 : now - w.downSince));
+  for (const w of watched) if (w.downSince !== undefined) w.stretches.push([w.downSince, now]);
+  const longest = (w: Watched) => Math.max(0, ...w.stretches.map(([from, to]) => to - from));
+  const away = watched.map(longest);
   const awayLongMs = span + ATTEMPT_TIMEOUT;
   const awayLong = away.filter((ms) => ms > awayLongMs).length;
   const awayMaxMs = Math.max(0, ...away);
   const cutReading: string[] = [];
-  const reading = (i: number) => away[i]! <= awayLongMs;
-  for (const id of cluster.overflowed() ?? []) {
-    const owner = watched.findIndex((w) => w.ids.has(id));
-    if (owner < 0) cutReading.push(`session ${id} overflowed: no client was connected with it`);
-    else if (reading(owner))
-      cutReading.push(`client ${owner} overflowed (session ${id}), away at most ${away[owner]} ms`);
+  for (const { clientId, at } of cluster.overflowed() ?? []) {
+    const owner = watched.findIndex((w) => w.ids.has(clientId));
+    const stretch = watched[owner]?.stretches.find(([from, to]) => from <= at && at <= to);
+    if (owner < 0) cutReading.push(`session ${clientId} overflowed: no client was connected with it`);
+    else if (!stretch || stretch[1] - stretch[0] <= awayLongMs)
+      cutReading.push(
+        `client ${owner} overflowed (session ${clientId}) at ${at - start} ms, ` +
+          (stretch ? `away ${stretch[1] - stretch[0]} ms from ${stretch[0] - start} ms` : 'while connected'),
+      );
   }
   watched.forEach((w, i) => {
-    if (w.cut429 > 0 && reading(i)) cutReading.push(`client ${i} saw 429, away at most ${away[i]} ms`);
+    if (w.cut429 > 0 && away[i]! <= awayLongMs)
+      cutReading.push(`client ${i} saw 429, away at most ${away[i]} ms`);
   });
   const elapsed = Date.now() - start;
 

@@ -21,6 +21,12 @@ import { CHAOS_HISTORY, CHAOS_SERVER_OPTIONS } from './server-options.js';
 
 export type BrokerKind = 'memory' | 'redis';
 
+/** A session the server cut as slow, and when (`Date.now()`). */
+export interface Overflowed {
+  clientId: string;
+  at: number;
+}
+
 export interface Cluster {
   /** Where the proxy sends the next connection. */
   target(): { host: string; port: number };
@@ -29,8 +35,8 @@ export interface Cluster {
   crash(random: () => number): Promise<string>;
   /** Sessions the servers cut as slow (`429:queue`) so far, where the servers can be asked. */
   overflows(): number | undefined;
-  /** The clientIds of those sessions (from the server's `disconnect` events), where it can be asked. */
-  overflowed(): readonly string[] | undefined;
+  /** Those sessions (the server's `disconnect` events): clientId and when, where it can be asked. */
+  overflowed(): readonly Overflowed[] | undefined;
   close(): Promise<void>;
 }
 
@@ -70,9 +76,12 @@ export async function memoryCluster(): Promise<Cluster> {
   let server = await listen(0, createFileBroker(historyFile, CHAOS_HISTORY));
   const port = (server.http.address() as AddressInfo).port;
   let overflows = 0;
-  const overflowed: string[] = [];
+  const overflowed: Overflowed[] = [];
   const watch = (local: Local) =>
-    local.push.on('disconnect', ({ clientId, reason }) => reason === 'overflow' && overflowed.push(clientId));
+    local.push.on(
+      'disconnect',
+      ({ clientId, reason }) => reason === 'overflow' && overflowed.push({ clientId, at: Date.now() }),
+    );
   watch(server);
   let down: Promise<void> | undefined;
   return {
